@@ -1,0 +1,1 @@
+"""The HTTP API: dependencies, request parsing and routers."""

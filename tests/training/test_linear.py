@@ -1,0 +1,64 @@
+import math
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from training.linear import fit_scorer, platt_scaling
+
+
+def _toy_problem(seed: int = 0) -> tuple[sparse.csr_matrix, np.ndarray, list[str]]:
+    rng = np.random.default_rng(seed)
+    dense = rng.poisson(0.6, size=(120, 6)).astype(float)
+    dense[:, 5] *= 40.0  # one feature on a much larger scale, to exercise the folded scaling
+    signal = 1.5 * dense[:, 0] - 1.0 * dense[:, 1] + 0.02 * dense[:, 5] - 0.3
+    labels = (signal + rng.normal(0, 0.5, size=120) > 0).astype(int)
+    return sparse.csr_matrix(dense), labels, [f"f{i}" for i in range(6)]
+
+
+def test_explanation_is_exact_and_matches_vectorized_logits() -> None:
+    matrix, labels, names = _toy_problem()
+    scorer = fit_scorer(matrix, labels, names)
+    logits = scorer.logits(matrix)
+    for row in range(matrix.shape[0]):
+        explanation = scorer.explain(matrix[row], {})
+        total = explanation.intercept + math.fsum(c.contribution for c in explanation.contributions)
+        assert total == pytest.approx(explanation.logit, abs=1e-12)
+        assert explanation.logit == pytest.approx(logits[row], abs=1e-9)
+        for contribution in explanation.contributions:
+            assert contribution.contribution == contribution.weight * contribution.value
+
+
+def test_scorer_learns_the_signs_of_the_signal() -> None:
+    matrix, labels, names = _toy_problem()
+    scorer = fit_scorer(matrix, labels, names)
+    weights = dict(zip(scorer.feature_names, scorer.weights, strict=True))
+    assert weights["f0"] > 0 > weights["f1"]
+    accuracy = np.mean((scorer.probabilities(matrix) >= 0.5) == labels)
+    assert accuracy > 0.8
+
+
+def test_explanation_carries_spans_and_skips_zero_values() -> None:
+    matrix, labels, names = _toy_problem()
+    scorer = fit_scorer(matrix, labels, names)
+    row = sparse.csr_matrix(np.array([[2.0, 0.0, 0.0, 0.0, 0.0, 0.0]]))
+    explanation = scorer.explain(row, {"f0": [(3, 9), (20, 26)]})
+    assert [c.feature for c in explanation.contributions] == ["f0"]
+    assert explanation.contributions[0].spans == ((3, 9), (20, 26))
+    assert explanation.contributions[0].value == 2.0
+
+
+def test_scorer_needs_both_classes() -> None:
+    matrix, _, names = _toy_problem()
+    with pytest.raises(ValueError, match="both classes"):
+        fit_scorer(matrix, np.ones(matrix.shape[0], dtype=int), names)
+
+
+def test_platt_scaling_stays_finite_on_separable_scores() -> None:
+    decision = np.array([-3.0, -2.0, -1.5, -1.0, 1.0, 1.5, 2.0, 3.0])
+    labels = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    slope, offset = platt_scaling(decision, labels)
+    assert 0 < slope < 10
+    top = 1 / (1 + np.exp(-(slope * 3.0 + offset)))
+    # Platt's targets for 4 positives are 5/6: the fit must not promise certainty.
+    assert 0.8 < top < 0.999

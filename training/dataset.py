@@ -1,0 +1,166 @@
+"""The native labeled-data format: JSONL, one example a line, validated on load.
+
+See ``datasets/README.md`` for the schema and the annotation guidelines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from training.errors import DatasetError
+
+CUE_LABELS = (
+    "doubt",
+    "glorifying",
+    "demonizing",
+    "exaggeration",
+    "emotive",
+    "hedge",
+    "presupposition",
+)
+DIMENSIONS = (
+    "loaded_language",
+    "doubt",
+    "glorification",
+    "demonization",
+    "attribution_imbalance",
+)
+
+SourceKind = Literal["person", "organization", "media", "anonymous", "vague", "outlet"]
+Stance = Literal["neutral", "endorsing", "distancing", "emotive"]
+CueLabel = Literal[
+    "doubt", "glorifying", "demonizing", "exaggeration", "emotive", "hedge", "presupposition"
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LabeledSpan(_Strict):
+    start: int
+    end: int
+    label: CueLabel
+
+
+class SourceSpan(_Strict):
+    start: int
+    end: int
+    kind: SourceKind
+
+
+class CueSpan(_Strict):
+    start: int
+    end: int
+    stance: Stance
+
+
+class ContentSpan(_Strict):
+    start: int
+    end: int
+    direct: bool
+
+
+class LabeledAttribution(_Strict):
+    source: SourceSpan | None
+    cue: CueSpan
+    content: ContentSpan | None
+
+
+class Example(BaseModel):
+    """One labeled sentence or article in the native format."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    text: str
+    level: Literal["sentence", "article"]
+    label: dict[str, object]
+    spans: tuple[LabeledSpan, ...] = ()
+    attributions: tuple[LabeledAttribution, ...] = ()
+    meta: dict[str, object] = {}
+
+    @model_validator(mode="after")
+    def _check(self) -> Example:
+        length = len(self.text)
+        bounds: list[tuple[int, int]] = [(s.start, s.end) for s in self.spans]
+        for attribution in self.attributions:
+            bounds.append((attribution.cue.start, attribution.cue.end))
+            if attribution.source is not None:
+                bounds.append((attribution.source.start, attribution.source.end))
+            if attribution.content is not None:
+                bounds.append((attribution.content.start, attribution.content.end))
+        for start, end in bounds:
+            if not 0 <= start < end <= length:
+                raise ValueError(f"span ({start}, {end}) is outside the text (length {length})")
+        if self.level == "sentence":
+            if not isinstance(self.label.get("biased"), bool):
+                raise ValueError('a sentence example needs label {"biased": true|false}')
+        else:
+            if not isinstance(self.label.get("framing"), bool):
+                raise ValueError('an article example needs label {"framing": true|false, ...}')
+            dimensions = self.label.get("dimensions", {})
+            if not isinstance(dimensions, dict) or set(dimensions) - set(DIMENSIONS):
+                raise ValueError(f"label.dimensions keys must be among {DIMENSIONS}")
+        return self
+
+    @property
+    def biased(self) -> bool:
+        """The sentence's bias label, or the article's framing label."""
+        key = "biased" if self.level == "sentence" else "framing"
+        return bool(self.label[key])
+
+    def dimension(self, name: str) -> bool:
+        dimensions = self.label.get("dimensions", {})
+        return bool(isinstance(dimensions, dict) and dimensions.get(name, False))
+
+
+def dataset_files(paths: Iterable[Path]) -> list[Path]:
+    """Expand directories into their ``*.jsonl`` files, in a stable order."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(path.glob("*.jsonl")))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise DatasetError(f"{path}: no such file or directory")
+    return files
+
+
+def read_examples(path: Path) -> Iterator[Example]:
+    """Yield the examples of one JSONL file; a bad line raises ``DatasetError`` naming it."""
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield Example.model_validate(json.loads(line))
+            except (json.JSONDecodeError, ValidationError) as error:
+                raise DatasetError(f"{path}:{number}: {error}") from error
+
+
+def load_examples(paths: Sequence[Path]) -> list[Example]:
+    """All examples from files or directories, ids unique across them."""
+    examples: list[Example] = []
+    seen: set[str] = set()
+    for file in dataset_files(paths):
+        for example in read_examples(file):
+            if example.id in seen:
+                raise DatasetError(f"{file}: duplicate example id {example.id!r}")
+            seen.add(example.id)
+            examples.append(example)
+    return examples
+
+
+def fingerprint(paths: Sequence[Path]) -> dict[str, str]:
+    """sha256 of every data file, so a model records exactly what it was trained on."""
+    return {
+        str(file): hashlib.sha256(file.read_bytes()).hexdigest() for file in dataset_files(paths)
+    }

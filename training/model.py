@@ -1,0 +1,157 @@
+"""The fitted slant model: cue tagger, sentence model, article and dimension models.
+
+``SlantModel.score`` is the one scoring function behind the API, the command line and batch
+scoring: it returns the JSON-ready result described in ``docs/architecture.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from scipy import sparse
+
+from training.analysis import Analysis, analyze
+from training.cues import CueTagger
+from training.dataset import DIMENSIONS
+from training.explain import ScoreExplanation
+from training.features import FeatureBag, FeatureSpace, article_bag, sentence_bags
+from training.lexicon import Lexicon
+from training.linear import LinearScorer
+
+FRAMED_THRESHOLD = 0.5
+
+# Each dimension model sees only the features that can speak to it, so that its score (and its
+# explanation) cannot be driven by unrelated evidence, and so that it can be learned from a few
+# dozen labeled articles.
+DIMENSION_FEATURES: dict[str, tuple[str, ...]] = {
+    "loaded_language": ("cue_density:", "reported_density:", "sentences:"),
+    "doubt": (
+        "cue_density:doubt", "cue_density:hedge", "reported_density:doubt",
+        "attr:stance:distancing", "attr:source:anonymous", "attr:source:vague",
+    ),
+    "glorification": (
+        "cue_density:glorifying", "reported_density:glorifying", "attr:stance:endorsing",
+    ),
+    "demonization": (
+        "cue_density:demonizing", "reported_density:demonizing", "cue_density:emotive",
+    ),
+    "attribution_imbalance": ("attr:",),
+}
+assert set(DIMENSION_FEATURES) == set(DIMENSIONS)
+
+
+@dataclass
+class LevelModel:
+    """A feature space and the calibrated linear scorer over its columns."""
+
+    space: FeatureSpace
+    scorer: LinearScorer
+
+    def explain(self, bag: FeatureBag) -> ScoreExplanation:
+        return self.scorer.explain(self.space.transform([bag]), bag.spans)
+
+    def probabilities(self, bags: list[FeatureBag]) -> list[float]:
+        if not bags:
+            return []
+        return [float(p) for p in self.scorer.probabilities(self.space.transform(bags))]
+
+
+def stacked_article_bag(
+    analysis: Analysis, sentence: LevelModel
+) -> tuple[FeatureBag, list[FeatureBag], list[float]]:
+    """The article's bag (with the sentence model's output stacked in), its sentence bags and
+    their bias probabilities."""
+    bags = sentence_bags(analysis)
+    bias = sentence.probabilities(bags)
+    return article_bag(analysis, bias), bags, bias
+
+
+@dataclass
+class SlantModel:
+    lexicon: Lexicon
+    tagger: CueTagger
+    sentence: LevelModel
+    article: LevelModel
+    dimensions: dict[str, LevelModel]
+    trained_on: tuple[str, ...] = ()
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def lexicon_version(self) -> str:
+        return self.lexicon.version
+
+    def analyze(self, text: str, *, html: bool = False) -> Analysis:
+        return analyze(text, self.lexicon, self.tagger, html=html)
+
+    def score(
+        self, text: str, *, html: bool = False, explain_sentences: bool = True
+    ) -> dict[str, Any]:
+        """Score one article; raises ``NothingToScore`` for a text without words."""
+        analysis = self.analyze(text, html=html)
+        bag, bags, bias = stacked_article_bag(analysis, self.sentence)
+        document = analysis.document
+
+        framing = self.article.explain(bag)
+        explanations: dict[str, ScoreExplanation] = {"framing": framing}
+        dimension_scores: dict[str, float] = {}
+        for name, level in self.dimensions.items():
+            explanation = level.explain(bag)
+            explanations[f"dimension:{name}"] = explanation
+            dimension_scores[name] = explanation.probability
+        if explain_sentences and bags:
+            matrix = self.sentence.space.transform(bags)
+            for index, sentence_bag in enumerate(bags):
+                explanations[f"sentence:{index}"] = self.sentence.scorer.explain(
+                    sparse.csr_matrix(matrix[index]), sentence_bag.spans
+                )
+
+        return {
+            "text": document.text,
+            "article": {
+                "framing": framing.probability,
+                "label": "framed" if framing.probability >= FRAMED_THRESHOLD else "not framed",
+                "dimensions": dimension_scores,
+                "leaning": None,
+            },
+            "sentences": [
+                {"start": s.start, "end": s.end, "bias": b}
+                for s, b in zip(document.sentences, bias, strict=True)
+            ],
+            "cues": [
+                {
+                    "start": cue.start, "end": cue.end, "text": cue.text, "term": cue.term,
+                    "category": cue.category, "voice": cue.voice,
+                    "probability": cue.probability, "sentence": cue.sentence,
+                }
+                for cue in analysis.cues
+            ],
+            "attributions": [_attribution_dict(a) for a in analysis.attributions],
+            "sources": [
+                {"name": s.name, "kind": s.kind, "mentions": s.mentions, "stances": dict(s.stances)}
+                for s in analysis.profile.sources
+            ],
+            "source_asymmetry": analysis.profile.asymmetry,
+            "explanation": {name: e.to_dict() for name, e in explanations.items()},
+            "warnings": list(document.warnings),
+        }
+
+
+def _attribution_dict(attribution: Any) -> dict[str, Any]:
+    source = attribution.source
+    content = attribution.content
+    cue = attribution.cue
+    return {
+        "source": None if source is None else {
+            "text": source.text, "start": source.start, "end": source.end,
+            "kind": source.kind, "name": source.name,
+        },
+        "cue": {
+            "text": cue.text, "start": cue.start, "end": cue.end,
+            "stance": cue.stance, "term": cue.term,
+        },
+        "content": None if content is None else {
+            "start": content.start, "end": content.end, "direct": content.direct,
+        },
+        "sentence": attribution.sentence,
+    }
