@@ -24,6 +24,7 @@ VOICE_STYLES: dict[str, str] = {"writer": "bold", "reported": "italic", "quoted"
 TOP_CONTRIBUTIONS = 10
 SNIPPET_CHARS = 80
 WORDS_PER_CONTRIBUTION = 4
+WORD_CHARS = 40  # a sentence behind a contribution is shown by its opening words
 
 
 def cue_style(category: str, voice: str) -> str:
@@ -55,11 +56,26 @@ def header(response: ScoreResponse) -> Panel:
     return Panel(Group(*parts), title="slant", subtitle=model, subtitle_align="right")
 
 
-def highlighted_text(response: ScoreResponse) -> Text:
-    text = Text(response.text)
-    for cue in response.cues:
-        text.stylize(cue_style(cue.category, cue.voice), cue.start, cue.end)
-    return text
+def highlighted_text(response: ScoreResponse, *, plain: bool = False) -> Text:
+    """The article with its cues styled.
+
+    ``plain`` marks them inline instead, for output without colours (a pipe, a file,
+    ``NO_COLOR``): ``[legendary|glorifying]``, ``[heroic|glorifying|quoted]``.
+    """
+    if not plain:
+        text = Text(response.text)
+        for cue in response.cues:
+            text.stylize(cue_style(cue.category, cue.voice), cue.start, cue.end)
+        return text
+    pieces: list[str] = []
+    position = 0
+    for cue in sorted(response.cues, key=lambda c: c.start):
+        voice = "" if cue.voice == "writer" else f"|{cue.voice}"
+        pieces.append(response.text[position:cue.start])
+        pieces.append(f"[{response.text[cue.start:cue.end]}|{cue.category}{voice}]")
+        position = cue.end
+    pieces.append(response.text[position:])
+    return Text("".join(pieces))
 
 
 def legend(response: ScoreResponse) -> Text:
@@ -112,7 +128,9 @@ def contributions_table(response: ScoreResponse, score: str = "framing") -> Tabl
     )
     strongest = sorted(explanation.contributions, key=lambda item: -abs(item.contribution))
     for item in strongest[:TOP_CONTRIBUTIONS]:
-        words = list(dict.fromkeys(response.text[start:end] for start, end in item.spans))
+        words = list(dict.fromkeys(
+            snippet(response.text, start, end, WORD_CHARS) for start, end in item.spans
+        ))
         shown = ", ".join(words[:WORDS_PER_CONTRIBUTION])
         if len(words) > WORDS_PER_CONTRIBUTION:
             shown += f", … (+{len(words) - WORDS_PER_CONTRIBUTION})"
@@ -129,7 +147,7 @@ def contributions_table(response: ScoreResponse, score: str = "framing") -> Tabl
 def render_report(response: ScoreResponse, console: Console) -> None:
     """Print the whole report: scores, highlighted text, sources, attributions, explanation."""
     console.print(header(response))
-    console.print(highlighted_text(response))
+    console.print(highlighted_text(response, plain=console.color_system is None))
     console.print(legend(response))
     console.print()
     console.print(sources_table(response))
