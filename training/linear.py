@@ -23,6 +23,7 @@ from sklearn.preprocessing import MaxAbsScaler
 from training.explain import Contribution, ScoreExplanation, Span
 
 RANDOM_STATE = 42
+MIN_CLASS_EXAMPLES = 2
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,29 @@ def _classifier(regularization: float) -> Pipeline:
     )
 
 
+def smallest_class(labels: np.ndarray) -> int:
+    return int(np.bincount(labels.astype(int), minlength=2).min())
+
+
 def _folds(labels: np.ndarray, folds: int) -> StratifiedKFold:
-    smallest_class = int(np.bincount(labels.astype(int), minlength=2).min())
+    # Never more folds than the rarer class has examples: every training fold keeps both classes.
     return StratifiedKFold(
-        n_splits=max(2, min(folds, smallest_class)), shuffle=True, random_state=RANDOM_STATE
+        n_splits=max(2, min(folds, smallest_class(labels))), shuffle=True,
+        random_state=RANDOM_STATE,
+    )
+
+
+def prior_scorer(labels: Sequence[int] | np.ndarray, feature_names: Sequence[str]) -> LinearScorer:
+    """A scorer that knows only the base rate (Platt-smoothed), for too few examples of a class.
+
+    Its explanation is the intercept alone: it claims no evidence it could not learn.
+    """
+    y = np.asarray(labels, dtype=int)
+    positive_rate = (y.sum() + 1) / (len(y) + 2)
+    return LinearScorer(
+        feature_names=tuple(feature_names),
+        weights=np.zeros(len(feature_names)),
+        intercept=float(np.log(positive_rate / (1 - positive_rate))),
     )
 
 
@@ -117,8 +137,11 @@ def fit_scorer(
 ) -> LinearScorer:
     """Fit a logistic regression, calibrate it on out-of-fold scores, fold both into weights."""
     y = np.asarray(labels, dtype=int)
-    if len(np.unique(y)) < 2:
-        raise ValueError("a scorer needs examples of both classes")
+    if smallest_class(y) < MIN_CLASS_EXAMPLES:
+        raise ValueError(
+            f"a scorer needs at least {MIN_CLASS_EXAMPLES} examples of both classes "
+            f"(got {int(y.sum())} positive, {len(y) - int(y.sum())} negative)"
+        )
     out_of_fold = cross_val_predict(
         _classifier(regularization), matrix, y, cv=_folds(y, folds), method="decision_function"
     )
@@ -136,6 +159,9 @@ def fit_scorer(
 
 
 __all__ = [
+    "MIN_CLASS_EXAMPLES",
     "LinearScorer",
     "fit_scorer",
+    "prior_scorer",
+    "smallest_class",
 ]

@@ -28,7 +28,13 @@ from training.dataset import DIMENSIONS, Example, load_examples
 from training.errors import DatasetError
 from training.features import FeatureBag, FeatureSpace, merge_bags, sentence_bags
 from training.lexicon import Lexicon, load_lexicon
-from training.linear import RANDOM_STATE, fit_scorer
+from training.linear import (
+    MIN_CLASS_EXAMPLES,
+    RANDOM_STATE,
+    fit_scorer,
+    prior_scorer,
+    smallest_class,
+)
 from training.model import DIMENSION_FEATURES, LevelModel, SlantModel, stacked_article_bag
 
 log = logging.getLogger(__name__)
@@ -120,13 +126,20 @@ def _sentence_training_set(
 
 
 def _fit_level(
-    bags: Sequence[FeatureBag], labels: Sequence[bool], prefixes: tuple[str, ...] | None,
-    regularization: float,
+    name: str, bags: Sequence[FeatureBag], labels: Sequence[bool],
+    prefixes: tuple[str, ...] | None, regularization: float,
 ) -> LevelModel:
     space = FeatureSpace(min_df=NGRAM_MIN_DF, prefixes=prefixes).fit(bags)
+    names = list(space.get_feature_names_out())
+    y = np.asarray(labels, dtype=int)
+    if smallest_class(y) < MIN_CLASS_EXAMPLES:
+        log.warning(
+            "%s: only %d positive and %d negative examples; using the base rate alone",
+            name, int(y.sum()), len(y) - int(y.sum()),
+        )
+        return LevelModel(space=space, scorer=prior_scorer(y, names))
     scorer = fit_scorer(
-        space.transform(bags), np.asarray(labels, dtype=int),
-        list(space.get_feature_names_out()), regularization=regularization, folds=FOLDS,
+        space.transform(bags), y, names, regularization=regularization, folds=FOLDS
     )
     return LevelModel(space=space, scorer=scorer)
 
@@ -145,18 +158,20 @@ def fit_model(
     scored = _cross_fitted(examples, analyses)
 
     training_bags, sentence_labels = _sentence_training_set(sentences, articles, scored)
-    sentence = _fit_level(training_bags, sentence_labels, None, SENTENCE_REGULARIZATION)
+    sentence = _fit_level(
+        "sentence", training_bags, sentence_labels, None, SENTENCE_REGULARIZATION
+    )
     article_bags = [stacked_article_bag(scored[e.id], sentence)[0] for e in articles]
     return SlantModel(
         lexicon=lexicon,
         tagger=tagger,
         sentence=sentence,
         article=_fit_level(
-            article_bags, [e.biased for e in articles], None, ARTICLE_REGULARIZATION
+            "framing", article_bags, [e.biased for e in articles], None, ARTICLE_REGULARIZATION
         ),
         dimensions={
             name: _fit_level(
-                article_bags, [e.dimension(name) for e in articles],
+                f"dimension:{name}", article_bags, [e.dimension(name) for e in articles],
                 DIMENSION_FEATURES[name], ARTICLE_REGULARIZATION,
             )
             for name in DIMENSIONS
@@ -165,12 +180,27 @@ def fit_model(
 
 
 def _stratified_folds(examples: Sequence[Example]) -> list[tuple[set[str], set[str]]]:
-    """Per-level stratified folds, paired up: fold k holds out fold k of each level."""
+    """Per-level stratified folds, paired up: fold k holds out fold k of each level.
+
+    Small data sets get fewer folds (as many as the rarest class has examples), never fewer
+    than two.
+    """
+    levels = {
+        level: [e for e in examples if e.level == level] for level in ("sentence", "article")
+    }
+    n_splits = min(
+        [FOLDS] + [smallest_class(np.array([e.biased for e in subset])) for subset in
+                   levels.values()]
+    )
+    if n_splits < MIN_CLASS_EXAMPLES:
+        raise DatasetError(
+            "cross-validation needs at least two biased and two unbiased examples at both "
+            "the sentence and the article level"
+        )
     per_level = []
-    for level in ("sentence", "article"):
-        subset = [e for e in examples if e.level == level]
+    for subset in levels.values():
         labels = [int(e.biased) for e in subset]
-        splitter = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=RANDOM_STATE)
+        splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=RANDOM_STATE)
         per_level.append([
             {subset[i].id for i in held_out}
             for _, held_out in splitter.split(np.zeros(len(subset)), labels)

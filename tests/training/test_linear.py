@@ -50,7 +50,7 @@ def test_explanation_carries_spans_and_skips_zero_values() -> None:
 
 def test_scorer_needs_both_classes() -> None:
     matrix, _, names = _toy_problem()
-    with pytest.raises(ValueError, match="both classes"):
+    with pytest.raises(ValueError, match="examples of both classes"):
         fit_scorer(matrix, np.ones(matrix.shape[0], dtype=int), names)
 
 
