@@ -150,6 +150,21 @@ def run_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_bench(args: argparse.Namespace) -> int:
+    from service import bench
+
+    model, manifest = load_active(Registry(settings_for(args).home))
+    texts = bench.corpus_texts(args.corpus, args.limit)
+    if not texts:
+        raise CliError(f"no article texts in {args.corpus}", EXIT_INPUT)
+    rows = bench.speed_rows(model, manifest, texts, str(args.corpus))
+    print(bench.markdown_table(rows))
+    if args.out is not None:
+        report = {"rows": rows, "environment": bench.environment()}
+        args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="slant", description="Framing and source bias in news.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -179,6 +194,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="interface to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8000)")
     serve.set_defaults(handler=run_serve)
+
+    bench = commands.add_parser("bench", parents=[home], help="measure the active model")
+    bench.add_argument(
+        "--corpus", type=Path, default=Path("datasets/core"),
+        help="native dataset or JSONL(.gz) with a text/content field (default datasets/core)",
+    )
+    bench.add_argument("--limit", type=int, default=500, help="articles to score (default 500)")
+    bench.add_argument("--out", type=Path, help="also write the rows as JSON to this file")
+    bench.set_defaults(handler=run_bench)
 
     models = commands.add_parser("models", parents=[home], help="list model versions")
     models.set_defaults(handler=run_models)
