@@ -140,7 +140,7 @@ def test_score_report_shows_scores_cues_sources_and_reasons(
     assert main(["score", str(path), "--home", str(fake_home)]) == 0
     out = capsys.readouterr().out
     assert "framing 0.9" in out  # σ(-1 + 5 × 0.8) = 0.95
-    assert "The regime claimed that the so-called protesters were paid." in out
+    assert "The [regime|demonizing] claimed that the [so-called|doubt] protesters were paid." in out
     assert "Ali Hassan" in out and "neutral 1" in out
     assert "Ali Hassan — said (neutral)" in out
     assert "cue:demonizing:regime" in out
@@ -229,7 +229,7 @@ def test_score_report_renders_the_session_model(
     assert main(["score", str(path), "--home", str(model_home)]) == 0
     out = capsys.readouterr().out
     assert "framing " in out and "loaded language" in out
-    assert "The regime claimed that the so-called protesters were paid." in out
+    assert "[so-called|doubt]" in out
     assert "Ali Hassan" in out
     assert "Why framing" in out and "intercept" in out
 

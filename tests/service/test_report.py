@@ -51,11 +51,21 @@ def test_cues_are_styled_by_category_and_voice() -> None:
     assert cue_style("unknown-category", "writer") == "bold white"
 
 
+def test_plain_highlighting_marks_every_cue_and_keeps_the_rest() -> None:
+    plain = highlighted_text(scored(), plain=True).plain
+    assert plain == (
+        'The [regime|demonizing] claimed victory. Ali Hassan said the '
+        '"[thugs|demonizing|quoted]" fled.'
+    )
+
+
 def test_report_shows_every_section() -> None:
     output = rendered(scored())
     assert "framing 0.65  (framed)" in output  # σ(-1 + 2 × 0.8) = 0.646
     assert "demonization" in output
-    assert ARTICLE in output
+    # Without colours the cues are marked inline, with their category and non-writer voice.
+    assert "The [regime|demonizing] claimed victory." in output
+    assert '"[thugs|demonizing|quoted]" fled.' in output
     assert "categories: demonizing" in output and "voice: writer reported quoted" in output
     assert "Ali Hassan │ person │        1 │ neutral 1" in output
     assert "Ali Hassan — said (neutral)" in output
