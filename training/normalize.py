@@ -136,9 +136,9 @@ _SPACE_CHARACTERS = frozenset(
 )
 _INVISIBLE_CHARACTERS = frozenset("\u200b\u2060\ufeff")
 # Every character that cleaning rewrites: line breaks, spaces, invisible and control characters.
-_IRREGULAR = re.compile(
-    r"\r\n?|[\x00-\x09\x0b-\x1f\x7f-\x9f\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f"
-    r"\u2060\u3000\ufeff]"
+_IRREGULAR = re.compile(  # one leading character class, so the engine can skip ahead quickly
+    r"[\x00-\x09\x0b-\x1f\x7f-\x9f\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f"
+    r"\u2060\u3000\ufeff](?:(?<=\r)\n)?"  # \r\n is one line break
 )
 _SPACE_RUNS = re.compile(r" {2,}")
 _SPACES_AROUND_NEWLINE = re.compile(r" *\n *")
@@ -180,9 +180,10 @@ def _is_boilerplate(line: str) -> bool:
 def _clean_characters(raw: str, warnings: list[str]) -> str:
     text = unicodedata.normalize("NFC", raw)
     removed_controls = 0
+    removed_any = False
 
     def replace(match: re.Match[str]) -> str:
-        nonlocal removed_controls
+        nonlocal removed_controls, removed_any
         character = match.group()
         if character[0] in _LINE_BREAK_CHARACTERS:
             return "\n"
@@ -190,16 +191,22 @@ def _clean_characters(raw: str, warnings: list[str]) -> str:
             return " "
         if character not in _INVISIBLE_CHARACTERS:
             removed_controls += 1
+        removed_any = True
         return ""
 
     cleaned = _IRREGULAR.sub(replace, text)
-    if cleaned == text:
-        return text
     if removed_controls:
         plural = "s" if removed_controls > 1 else ""
         warnings.append(f"removed {removed_controls} control character{plural}")
-    # Removing characters can bring a base letter next to a combining mark: compose again.
-    return unicodedata.normalize("NFC", cleaned)
+    if removed_any:
+        # A removed character can leave a base letter next to a combining mark: compose again.
+        return unicodedata.normalize("NFC", cleaned)
+    return cleaned
+
+
+def _same_line(line: str, previous: str) -> bool:
+    # Comparing lengths first spares casefolding every (long) paragraph.
+    return len(line) == len(previous) and line.casefold() == previous.casefold()
 
 
 def _filter_lines(lines: list[str], warnings: list[str]) -> list[str]:
@@ -214,16 +221,13 @@ def _filter_lines(lines: list[str], warnings: list[str]) -> list[str]:
 
     repeated: list[str] = []
     deduplicated: list[str] = []
-    previous_key: str | None = None
+    previous = ""
     for line in kept:
-        if not line:
-            deduplicated.append(line)
-            continue
-        key = line.casefold()
-        if key == previous_key:
+        if line and _same_line(line, previous):
             repeated.append(line)
             continue
-        previous_key = key
+        if line:
+            previous = line
         deduplicated.append(line)
 
     if boilerplate:

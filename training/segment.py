@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left
+from itertools import groupby
 
 
 def _combining_mark_ranges() -> str:
@@ -72,31 +73,44 @@ SENTENCE_STARTERS: frozenset[str] = frozenset(
     }
 )  # fmt: skip
 
-_abbreviation_words = "|".join(
-    sorted(
-        (word for word in NON_FINAL_ABBREVIATIONS | OTHER_ABBREVIATIONS if "." not in word),
-        key=len,
-        reverse=True,
-    )
-)
-_ABBREVIATION = (
-    r"(?=[A-Za-z]{1,7}+\.)"  # a cheap test first: most tokens are not abbreviations
-    rf"(?<!{_WORD_CHARACTER})"
-    rf"(?:(?:[A-Za-z]\.){{2,}}"  # U.S., U.K., e.g., a.m.
-    rf"|(?:{_abbreviation_words})\.(?!{_WORD_CHARACTER})"
-    r"|Nos?\.(?= ?\d)"  # "No. 1", but "the answer is No."
-    rf"|[A-Z]\.(?=\s))"  # an initial: "J. K. Rowling"
-)
-_CLITIC = rf"(?<={_WORD_CHARACTER})['’][sS](?!{_WORD_CHARACTER})"
+_CLITIC = rf"['’](?<={_WORD_CHARACTER}['’])[sS](?!{_WORD_CHARACTER})"
 _WORD = (  # possessive quantifiers: a word never needs to give characters back
     rf"{_WORD_CHARACTER}++"
     rf"(?:(?:[-\u2010\u2011]|['’](?![sS](?!{_WORD_CHARACTER}))){_WORD_CHARACTER}++"
     rf"|(?<=\d)[.,:/](?=\d){_WORD_CHARACTER}++)*+"
 )
-TOKEN_PATTERN = re.compile(rf"{_ABBREVIATION}|{_WORD}|{_CLITIC}|\S")
+
+
+def _after_word(alternatives: str) -> str:
+    """A look-behind: the word just matched is exactly one of ``alternatives`` (same length)."""
+    return rf"(?<=(?<!{_WORD_CHARACTER})(?:{alternatives}))"
+
+
+_abbreviations_by_length = groupby(
+    sorted((word for word in NON_FINAL_ABBREVIATIONS | OTHER_ABBREVIATIONS if "." not in word),
+           key=len),
+    key=len,
+)  # fmt: skip
+_KNOWN_ABBREVIATION = "|".join(
+    _after_word("|".join(words)) for _, words in _abbreviations_by_length
+)
+# The period that makes a word an abbreviation. Tried only when a period follows the word, which
+# keeps the common case (a plain word) as cheap as the word pattern itself.
+_ABBREVIATION_PERIOD = (
+    r"(?:(?=\.)(?:"
+    rf"{_after_word('[A-Za-z]')}(?:\.[A-Za-z])+\."  # U.S., U.K., e.g., a.m.
+    rf"|(?:{_KNOWN_ABBREVIATION})\.(?!{_WORD_CHARACTER})"  # Mr., Gen., Jan., Inc.
+    rf"|(?:{_after_word('No')}|{_after_word('Nos')})\.(?= ?\d)"  # "No. 1", not "said No."
+    rf"|{_after_word('[A-Z]')}\.(?=\s)"  # an initial: "J. K. Rowling"
+    r"))?"
+)
+TOKEN_PATTERN = re.compile(rf"{_WORD}{_ABBREVIATION_PERIOD}|{_CLITIC}|\S")
 
 PARAGRAPH_PATTERN = re.compile(r"[^\n]+(?:\n[^\n]+)*")
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)|\n(?!\n)")
+# A candidate sentence end: a line break inside a paragraph, or terminal punctuation with any
+# closing quotes and brackets, followed by whitespace. Written to start with one character class,
+# which lets the regex engine skip ahead quickly.
+_SENTENCE_END = re.compile(r"[.!?…\n](?:(?<=\n)|[.!?…]*[\"'”’»)\]]*(?=\s))")
 _NEXT_WORD = re.compile(r"\s*([\"“‘«(]?)([^\s.,;:!?\"”’]*)")
 
 
