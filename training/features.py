@@ -75,7 +75,8 @@ class FeatureBag:
 
 
 def _is_word(text: str) -> bool:
-    return any(character.isalnum() for character in text)
+    # Most tokens start with a letter or digit; only the rest ("'s", "$5") need a full scan.
+    return text[:1].isalnum() or any(character.isalnum() for character in text)
 
 
 def quoted_token_mask(document: Document) -> list[bool]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy import sparse
@@ -39,19 +40,27 @@ class LinearScorer:
     def probabilities(self, matrix: sparse.csr_matrix | np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-self.logits(matrix)))
 
+    @cached_property
+    def columns(self) -> dict[str, int]:
+        return {name: column for column, name in enumerate(self.feature_names)}
+
     def explain(
-        self,
-        row: sparse.csr_matrix,
-        spans: Mapping[str, Sequence[Span]],
+        self, values: Mapping[str, float], spans: Mapping[str, Sequence[Span]]
     ) -> ScoreExplanation:
-        """The exact additive explanation of one row (a 1 × n CSR matrix)."""
-        row = sparse.csr_matrix(row)
+        """The exact additive explanation of one unit's named feature values.
+
+        Names the scorer does not know, and zero values or weights, contribute nothing, exactly
+        as in ``logits`` over the transformed matrix.
+        """
+        columns = self.columns
         contributions = []
-        for column, value in zip(row.indices, row.data, strict=True):
-            weight = float(self.weights[column])
-            if value == 0.0 or weight == 0.0:
+        for name, value in values.items():
+            column = columns.get(name)
+            if column is None or value == 0.0:
                 continue
-            name = self.feature_names[column]
+            weight = float(self.weights[column])
+            if weight == 0.0:
+                continue
             contributions.append(
                 Contribution(
                     feature=name,

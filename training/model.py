@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from scipy import sparse
-
 from training.analysis import Analysis, analyze
 from training.cues import CueTagger
 from training.dataset import DIMENSIONS
@@ -49,7 +47,7 @@ class LevelModel:
     scorer: LinearScorer
 
     def explain(self, bag: FeatureBag) -> ScoreExplanation:
-        return self.scorer.explain(self.space.transform([bag]), bag.spans)
+        return self.scorer.explain(bag.values, bag.spans)
 
     def probabilities(self, bags: list[FeatureBag]) -> list[float]:
         if not bags:
@@ -99,12 +97,9 @@ class SlantModel:
             explanation = level.explain(bag)
             explanations[f"dimension:{name}"] = explanation
             dimension_scores[name] = explanation.probability
-        if explain_sentences and bags:
-            matrix = self.sentence.space.transform(bags)
+        if explain_sentences:
             for index, sentence_bag in enumerate(bags):
-                explanations[f"sentence:{index}"] = self.sentence.scorer.explain(
-                    sparse.csr_matrix(matrix[index]), sentence_bag.spans
-                )
+                explanations[f"sentence:{index}"] = self.sentence.explain(sentence_bag)
 
         return {
             "text": document.text,

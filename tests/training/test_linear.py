@@ -21,7 +21,8 @@ def test_explanation_is_exact_and_matches_vectorized_logits() -> None:
     scorer = fit_scorer(matrix, labels, names)
     logits = scorer.logits(matrix)
     for row in range(matrix.shape[0]):
-        explanation = scorer.explain(matrix[row], {})
+        values = dict(zip(names, matrix[row].toarray().ravel(), strict=True))
+        explanation = scorer.explain(values, {})
         total = explanation.intercept + math.fsum(c.contribution for c in explanation.contributions)
         assert total == pytest.approx(explanation.logit, abs=1e-12)
         assert explanation.logit == pytest.approx(logits[row], abs=1e-9)
@@ -41,8 +42,8 @@ def test_scorer_learns_the_signs_of_the_signal() -> None:
 def test_explanation_carries_spans_and_skips_zero_values() -> None:
     matrix, labels, names = _toy_problem()
     scorer = fit_scorer(matrix, labels, names)
-    row = sparse.csr_matrix(np.array([[2.0, 0.0, 0.0, 0.0, 0.0, 0.0]]))
-    explanation = scorer.explain(row, {"f0": [(3, 9), (20, 26)]})
+    values = {"f0": 2.0, "f1": 0.0, "unknown": 5.0}
+    explanation = scorer.explain(values, {"f0": [(3, 9), (20, 26)]})
     assert [c.feature for c in explanation.contributions] == ["f0"]
     assert explanation.contributions[0].spans == ((3, 9), (20, 26))
     assert explanation.contributions[0].value == 2.0
