@@ -33,6 +33,9 @@ from training.document import Document
 Span = tuple[int, int]
 NGRAM_PREFIX = "ngram:"
 BIASED_SENTENCE_THRESHOLD = 0.5
+# Densities are per 100 words, but a text shorter than this counts as this long: two cues in a
+# ten-word snippet are not "20 per 100 words", a rate no article in training comes near.
+MIN_DENSITY_WORDS = 100
 
 
 def ngram_feature(words: Sequence[str]) -> str:
@@ -177,8 +180,8 @@ def merge_bags(bags: Iterable[FeatureBag]) -> FeatureBag:
 def article_bag(analysis: Analysis, sentence_bias: Sequence[float]) -> FeatureBag:
     """Article-level features: cue densities by voice, attribution mix, sentence-bias summary."""
     document = analysis.document
-    words = max(1, sum(1 for token in document.tokens if _is_word(token.text)))
-    per_hundred = 100.0 / words
+    words = sum(1 for token in document.tokens if _is_word(token.text))
+    per_hundred = 100.0 / max(words, MIN_DENSITY_WORDS)
     bag = FeatureBag()
     for cue in analysis.cues:
         bag.add(voice_feature(cue.voice, cue.category, density=True),

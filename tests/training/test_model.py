@@ -87,3 +87,14 @@ def test_html_input_is_parsed(trained_model: SlantModel) -> None:
 
 def test_scores_are_deterministic(trained_model: SlantModel, tasnim_text: str) -> None:
     assert trained_model.score(tasnim_text) == trained_model.score(tasnim_text)
+
+
+def test_short_texts_do_not_extrapolate_densities(trained_model: SlantModel) -> None:
+    result = trained_model.score("The regime’s so-called reforms were slammed by critics.")
+    explanation = result["explanation"]["framing"]
+    densities = {
+        c["feature"]: c["value"] for c in explanation["contributions"]
+        if c["feature"].startswith(("cue_density:", "reported_density:"))
+    }
+    # Two cues of about 0.9 probability each, over the 100-word floor, not over 8 words.
+    assert densities and all(value <= 1.0 for value in densities.values())
