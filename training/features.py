@@ -1,9 +1,10 @@
 """Named features with provenance, and the transformer that turns them into a matrix.
 
-Extraction turns an ``Analysis`` into ``FeatureBag``s: for each feature name a value and the
-spans that produced it. ``FeatureSpace`` is a scikit-learn transformer from bags to a sparse
-matrix whose columns are the names (``get_feature_names_out``). Every feature name is built by one
-function below, so a name means the same thing everywhere.
+Extraction (``sentence_features``, ``article_features``) turns an ``Analysis`` into
+``FeatureBag``s: for each feature name a value and the spans that produced it. ``FeatureSpace``
+is a scikit-learn transformer from bags to a sparse matrix whose columns are the names
+(``get_feature_names_out``). Every feature name is built by one function below, so a name means
+the same thing everywhere.
 
 Names: ``ngram:<words>`` (writer's and reported words, outside direct quotes),
 ``cue:<category>:<term>`` and ``cue:<category>`` (writer-voice cues, weighted by the tagger's
@@ -26,16 +27,11 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from training.analysis import Analysis
 from training.attribution import Attribution
 from training.document import Document
 
 Span = tuple[int, int]
 NGRAM_PREFIX = "ngram:"
-BIASED_SENTENCE_THRESHOLD = 0.5
-# Densities are per 100 words, but a text shorter than this counts as this long: two cues in a
-# ten-word snippet are not "20 per 100 words", a rate no article in training comes near.
-MIN_DENSITY_WORDS = 100
 
 
 def ngram_feature(words: Sequence[str]) -> str:
@@ -77,7 +73,7 @@ class FeatureBag:
         self.spans.setdefault(name, []).extend(spans)
 
 
-def _is_word(text: str) -> bool:
+def is_word(text: str) -> bool:
     # Most tokens start with a letter or digit; only the rest ("'s", "$5") need a full scan.
     return text[:1].isalnum() or any(character.isalnum() for character in text)
 
@@ -92,65 +88,6 @@ def quoted_token_mask(document: Document) -> list[bool]:
         for index in range(first, last):
             mask[index] = True
     return mask
-
-
-def _add_ngrams(bag: FeatureBag, document: Document, token_indices: Sequence[int],
-                quoted: Sequence[bool]) -> None:
-    """Binary unigrams and bigrams of consecutive unquoted words (punctuation breaks a bigram)."""
-    tokens = document.tokens
-    seen: dict[str, list[Span]] = {}
-    previous: int | None = None
-    for index in token_indices:
-        token = tokens[index]
-        if quoted[index] or not _is_word(token.text):
-            previous = None
-            continue
-        seen.setdefault(ngram_feature((token.lower,)), []).append((token.start, token.end))
-        if previous is not None:
-            first = tokens[previous]
-            name = ngram_feature((first.lower, token.lower))
-            seen.setdefault(name, []).append((first.start, token.end))
-        previous = index
-    for name, spans in seen.items():
-        bag.add(name, 1.0, spans)
-
-
-def _sentence_token_ranges(document: Document) -> list[range]:
-    ranges: list[range] = []
-    tokens = document.tokens
-    first = 0
-    for sentence in document.sentences:
-        last = first
-        while last < len(tokens) and tokens[last].sentence == sentence.index:
-            last += 1
-        ranges.append(range(first, last))
-        first = last
-    return ranges
-
-
-def sentence_bags(analysis: Analysis) -> list[FeatureBag]:
-    """One bag per sentence of the document."""
-    document = analysis.document
-    quoted = quoted_token_mask(document)
-    bags = [FeatureBag() for _ in document.sentences]
-    for bag, token_range in zip(bags, _sentence_token_ranges(document), strict=True):
-        _add_ngrams(bag, document, token_range, quoted)
-    for cue in analysis.cues:
-        bag = bags[cue.sentence]
-        span = [(cue.start, cue.end)]
-        if cue.voice == "writer":
-            bag.add(cue_feature(cue.category, cue.term), cue.probability, span)
-            bag.add(cue_feature(cue.category), cue.probability, span)
-        else:
-            bag.add(voice_feature(cue.voice, cue.category), cue.probability, span)
-    for attribution in distinct_reports(analysis.attributions):
-        bag = bags[document.sentence_of(attribution.cue.start)]
-        bag.add(stance_feature(attribution.cue.stance), 1.0,
-                [(attribution.cue.start, attribution.cue.end)])
-        if attribution.source is not None:
-            bag.add(source_kind_feature(attribution.source.kind), 1.0,
-                    [(attribution.source.start, attribution.source.end)])
-    return bags
 
 
 def distinct_reports(attributions: Sequence[Attribution]) -> list[Attribution]:
@@ -175,40 +112,6 @@ def merge_bags(bags: Iterable[FeatureBag]) -> FeatureBag:
                 value = 1.0 if name not in merged.values else 0.0  # stays binary
             merged.add(name, value, bag.spans.get(name, ()))
     return merged
-
-
-def article_bag(analysis: Analysis, sentence_bias: Sequence[float]) -> FeatureBag:
-    """Article-level features: cue densities by voice, attribution mix, sentence-bias summary."""
-    document = analysis.document
-    words = sum(1 for token in document.tokens if _is_word(token.text))
-    per_hundred = 100.0 / max(words, MIN_DENSITY_WORDS)
-    bag = FeatureBag()
-    for cue in analysis.cues:
-        bag.add(voice_feature(cue.voice, cue.category, density=True),
-                cue.probability * per_hundred, [(cue.start, cue.end)])
-    attributions = distinct_reports(analysis.attributions)
-    if attributions:
-        share = 1.0 / len(attributions)
-        for attribution in attributions:
-            bag.add(stance_feature(attribution.cue.stance), share,
-                    [(attribution.cue.start, attribution.cue.end)])
-            kind = attribution.source.kind if attribution.source is not None else "none"
-            source_spans = (
-                [(attribution.source.start, attribution.source.end)]
-                if attribution.source is not None else []
-            )
-            bag.add(source_kind_feature(kind), share, source_spans)
-        slanted = [(a.cue.start, a.cue.end) for a in attributions if a.cue.stance != "neutral"]
-        bag.add(ASYMMETRY_FEATURE, analysis.profile.asymmetry, slanted)
-    if sentence_bias:
-        biased = [
-            (sentence.start, sentence.end)
-            for sentence, bias in zip(document.sentences, sentence_bias, strict=True)
-            if bias > BIASED_SENTENCE_THRESHOLD
-        ]
-        bag.add(MEAN_BIAS_FEATURE, float(np.mean(sentence_bias)), biased)
-        bag.add(BIASED_SHARE_FEATURE, len(biased) / len(sentence_bias), biased)
-    return bag
 
 
 class FeatureSpace(TransformerMixin, BaseEstimator):

@@ -10,60 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from training.analysis import Analysis, analyze
+from training.article_model import stacked_article_bag
 from training.cues import CueTagger
-from training.dataset import DIMENSIONS
 from training.explain import ScoreExplanation
-from training.features import FeatureBag, FeatureSpace, article_bag, sentence_bags
+from training.level import LevelModel
 from training.lexicon import Lexicon
-from training.linear import LinearScorer
 
 FRAMED_THRESHOLD = 0.5
-
-# Each dimension model sees only the features that can speak to it, so that its score (and its
-# explanation) cannot be driven by unrelated evidence, and so that it can be learned from a few
-# dozen labeled articles.
-DIMENSION_FEATURES: dict[str, tuple[str, ...]] = {
-    "loaded_language": ("cue_density:", "reported_density:", "sentences:"),
-    "doubt": (
-        "cue_density:doubt", "cue_density:hedge", "reported_density:doubt",
-        "attr:stance:distancing", "attr:source:anonymous", "attr:source:vague",
-    ),
-    "glorification": (
-        "cue_density:glorifying", "reported_density:glorifying", "attr:stance:endorsing",
-    ),
-    "demonization": (
-        "cue_density:demonizing", "reported_density:demonizing", "cue_density:emotive",
-    ),
-    "attribution_imbalance": ("attr:",),
-}
-assert set(DIMENSION_FEATURES) == set(DIMENSIONS)
-
-
-@dataclass
-class LevelModel:
-    """A feature space and the calibrated linear scorer over its columns."""
-
-    space: FeatureSpace
-    scorer: LinearScorer
-
-    def explain(self, bag: FeatureBag) -> ScoreExplanation:
-        return self.scorer.explain(bag.values, bag.spans)
-
-    def probabilities(self, bags: list[FeatureBag]) -> list[float]:
-        if not bags:
-            return []
-        return [float(p) for p in self.scorer.probabilities(self.space.transform(bags))]
-
-
-def stacked_article_bag(
-    analysis: Analysis, sentence: LevelModel
-) -> tuple[FeatureBag, list[FeatureBag], list[float]]:
-    """The article's bag (with the sentence model's output stacked in), its sentence bags and
-    their bias probabilities."""
-    bags = sentence_bags(analysis)
-    bias = sentence.probabilities(bags)
-    return article_bag(analysis, bias), bags, bias
-
 
 @dataclass
 class SlantModel:

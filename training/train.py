@@ -15,34 +15,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.model_selection import StratifiedKFold
 
 from training.analysis import Analysis, analyze
-from training.cues import Cue, CueTagger
-from training.dataset import DIMENSIONS, Example, load_examples
+from training.article_model import fit_article_levels, stacked_article_bag
+from training.dataset import Example, load_examples
 from training.errors import DatasetError
-from training.features import FeatureBag, FeatureSpace, merge_bags, sentence_bags
+from training.level import FOLDS
 from training.lexicon import Lexicon, load_lexicon
-from training.linear import (
-    MIN_CLASS_EXAMPLES,
-    RANDOM_STATE,
-    fit_scorer,
-    prior_scorer,
-    smallest_class,
-)
-from training.model import DIMENSION_FEATURES, LevelModel, SlantModel, stacked_article_bag
+from training.linear import MIN_CLASS_EXAMPLES, RANDOM_STATE, smallest_class
+from training.model import SlantModel
+from training.sentence_model import fit_sentence_level, sentence_bag
+from training.tagging import cross_fitted, cue_labels, fit_tagger, with_tagger
 
 log = logging.getLogger(__name__)
-
-FOLDS = 5
-SENTENCE_REGULARIZATION = 1.0
-ARTICLE_REGULARIZATION = 1.0
-NGRAM_MIN_DF = 2
 
 
 def train_model(paths: Sequence[Path], *, evaluate: bool = True) -> SlantModel:
@@ -70,80 +60,6 @@ def _analyze_all(examples: Sequence[Example], lexicon: Lexicon) -> dict[str, Ana
     return analyses
 
 
-def cue_labels(example: Example, cues: Sequence[Cue]) -> list[int]:
-    """1 for a candidate that overlaps an annotated cue span, else 0."""
-    spans = [(span.start, span.end) for span in example.spans]
-    return [int(any(cue.start < end and start < cue.end for start, end in spans)) for cue in cues]
-
-
-def _fit_tagger(examples: Sequence[Example], analyses: dict[str, Analysis]) -> CueTagger:
-    return CueTagger().fit(
-        [analyses[e.id].document for e in examples],
-        [analyses[e.id].cues for e in examples],
-        [cue_labels(e, analyses[e.id].cues) for e in examples],
-    )
-
-
-def _with_tagger(analysis: Analysis, tagger: CueTagger) -> Analysis:
-    return replace(analysis, cues=tuple(tagger.score(analysis.document, analysis.cues)))
-
-
-def _cross_fitted(
-    examples: Sequence[Example], analyses: dict[str, Analysis]
-) -> dict[str, Analysis]:
-    """Each example's cues scored by a tagger fitted on the other folds."""
-    scored: dict[str, Analysis] = {}
-    folds = KFold(n_splits=FOLDS, shuffle=True, random_state=RANDOM_STATE)
-    for train, held_out in folds.split(np.zeros(len(examples))):
-        tagger = _fit_tagger([examples[i] for i in train], analyses)
-        for index in held_out:
-            example = examples[index]
-            scored[example.id] = _with_tagger(analyses[example.id], tagger)
-    return scored
-
-
-def _sentence_bag(analysis: Analysis) -> FeatureBag:
-    return merge_bags(sentence_bags(analysis))
-
-
-def _sentence_training_set(
-    sentences: Sequence[Example], articles: Sequence[Example], scored: dict[str, Analysis]
-) -> tuple[list[FeatureBag], list[bool]]:
-    """The labeled sentences, plus every sentence of each article labeled as not framed.
-
-    The guidelines label an article not framed only when none of its writer's sentences slant,
-    so its sentences are distant-supervision negatives. They teach the sentence model what plain
-    headlines and wire copy look like, which isolated labeled sentences under-represent.
-    """
-    bags = [_sentence_bag(scored[e.id]) for e in sentences]
-    labels = [e.biased for e in sentences]
-    for article in articles:
-        if not article.biased:
-            article_sentences = sentence_bags(scored[article.id])
-            bags.extend(article_sentences)
-            labels.extend([False] * len(article_sentences))
-    return bags, labels
-
-
-def _fit_level(
-    name: str, bags: Sequence[FeatureBag], labels: Sequence[bool],
-    prefixes: tuple[str, ...] | None, regularization: float,
-) -> LevelModel:
-    space = FeatureSpace(min_df=NGRAM_MIN_DF, prefixes=prefixes).fit(bags)
-    names = list(space.get_feature_names_out())
-    y = np.asarray(labels, dtype=int)
-    if smallest_class(y) < MIN_CLASS_EXAMPLES:
-        log.warning(
-            "%s: only %d positive and %d negative examples; using the base rate alone",
-            name, int(y.sum()), len(y) - int(y.sum()),
-        )
-        return LevelModel(space=space, scorer=prior_scorer(y, names))
-    scorer = fit_scorer(
-        space.transform(bags), y, names, regularization=regularization, folds=FOLDS
-    )
-    return LevelModel(space=space, scorer=scorer)
-
-
 def fit_model(
     examples: Sequence[Example], analyses: dict[str, Analysis], lexicon: Lexicon
 ) -> SlantModel:
@@ -154,28 +70,13 @@ def fit_model(
         raise DatasetError("training needs both sentence-level and article-level examples")
     log.info("fitting on %d sentences and %d articles", len(sentences), len(articles))
 
-    tagger = _fit_tagger(examples, analyses)
-    scored = _cross_fitted(examples, analyses)
-
-    training_bags, sentence_labels = _sentence_training_set(sentences, articles, scored)
-    sentence = _fit_level(
-        "sentence", training_bags, sentence_labels, None, SENTENCE_REGULARIZATION
-    )
-    article_bags = [stacked_article_bag(scored[e.id], sentence)[0] for e in articles]
+    tagger = fit_tagger(examples, analyses)
+    scored = cross_fitted(examples, analyses)
+    sentence = fit_sentence_level(sentences, articles, scored)
+    framing, dimensions = fit_article_levels(articles, scored, sentence)
     return SlantModel(
-        lexicon=lexicon,
-        tagger=tagger,
-        sentence=sentence,
-        article=_fit_level(
-            "framing", article_bags, [e.biased for e in articles], None, ARTICLE_REGULARIZATION
-        ),
-        dimensions={
-            name: _fit_level(
-                f"dimension:{name}", article_bags, [e.dimension(name) for e in articles],
-                DIMENSION_FEATURES[name], ARTICLE_REGULARIZATION,
-            )
-            for name in DIMENSIONS
-        },
+        lexicon=lexicon, tagger=tagger, sentence=sentence, article=framing,
+        dimensions=dimensions,
     )
 
 
@@ -229,11 +130,11 @@ def cross_validate(
         model = fit_model(train, analyses, lexicon)
         for example_id in sorted(test_ids):
             example = by_id[example_id]
-            analysis = _with_tagger(analyses[example_id], model.tagger)
+            analysis = with_tagger(analyses[example_id], model.tagger)
             for cue, label in zip(analysis.cues, cue_labels(example, analysis.cues), strict=True):
                 record("cue_tagger", bool(label), cue.probability)
             if example.level == "sentence":
-                bias = model.sentence.probabilities([_sentence_bag(analysis)])[0]
+                bias = model.sentence.probabilities([sentence_bag(analysis)])[0]
                 record("sentence", example.biased, bias)
                 continue
             bag = stacked_article_bag(analysis, model.sentence)[0]

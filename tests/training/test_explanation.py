@@ -8,9 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from training.article_model import stacked_article_bag
 from training.document import build_document
 from training.explain import sigmoid
-from training.model import SlantModel, stacked_article_bag
+from training.model import SlantModel
 
 WORDS = [
     "the", "minister", "said", "claimed", "noted", "according", "to", "regime", "so-called",

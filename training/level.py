@@ -1,0 +1,63 @@
+"""A model level: a feature space and the calibrated linear scorer over its columns."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from training.explain import ScoreExplanation
+from training.features import FeatureBag, FeatureSpace
+from training.linear import (
+    MIN_CLASS_EXAMPLES,
+    LinearScorer,
+    fit_scorer,
+    prior_scorer,
+    smallest_class,
+)
+
+log = logging.getLogger(__name__)
+
+FOLDS = 5
+NGRAM_MIN_DF = 2
+
+
+@dataclass
+class LevelModel:
+    space: FeatureSpace
+    scorer: LinearScorer
+
+    def explain(self, bag: FeatureBag) -> ScoreExplanation:
+        return self.scorer.explain(bag.values, bag.spans)
+
+    def probabilities(self, bags: Sequence[FeatureBag]) -> list[float]:
+        if not bags:
+            return []
+        return [float(p) for p in self.scorer.probabilities(self.space.transform(bags))]
+
+
+def fit_level(
+    name: str,
+    bags: Sequence[FeatureBag],
+    labels: Sequence[bool],
+    *,
+    prefixes: tuple[str, ...] | None = None,
+    regularization: float = 1.0,
+    min_df: int = NGRAM_MIN_DF,
+) -> LevelModel:
+    """Fit a level; with too few examples of a class, an intercept-only base-rate scorer."""
+    space = FeatureSpace(min_df=min_df, prefixes=prefixes).fit(bags)
+    names = list(space.get_feature_names_out())
+    y = np.asarray(labels, dtype=int)
+    if smallest_class(y) < MIN_CLASS_EXAMPLES:
+        log.warning(
+            "%s: only %d positive and %d negative examples; using the base rate alone",
+            name, int(y.sum()), len(y) - int(y.sum()),
+        )
+        return LevelModel(space=space, scorer=prior_scorer(y, names))
+    scorer = fit_scorer(
+        space.transform(bags), y, names, regularization=regularization, folds=FOLDS
+    )
+    return LevelModel(space=space, scorer=scorer)
