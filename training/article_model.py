@@ -46,16 +46,19 @@ def stacked_article_bag(
 def fit_article_levels(
     articles: Sequence[Example], scored: dict[str, Analysis], sentence: LevelModel
 ) -> tuple[LevelModel, dict[str, LevelModel]]:
-    """The framing model and one model per dimension, on the same article bags."""
-    bags = [stacked_article_bag(scored[e.id], sentence)[0] for e in articles]
-    framing = fit_level(
-        "framing", bags, [e.biased for e in articles], regularization=ARTICLE_REGULARIZATION
-    )
-    dimensions = {
-        name: fit_level(
-            f"dimension:{name}", bags, [e.dimension(name) for e in articles],
-            prefixes=DIMENSION_FEATURES[name], regularization=ARTICLE_REGULARIZATION,
+    """The framing model and one model per dimension, each on the articles labeled for it."""
+    bags = {e.id: stacked_article_bag(scored[e.id], sentence)[0] for e in articles}
+
+    def fit(name: str, key: str, prefixes: tuple[str, ...] | None) -> LevelModel:
+        labeled = [e for e in articles if e.has_label(key)]
+        labels = [e.biased if key == "framing" else e.dimension(key) for e in labeled]
+        return fit_level(
+            name, [bags[e.id] for e in labeled], labels, prefixes=prefixes,
+            regularization=ARTICLE_REGULARIZATION,
         )
-        for name in DIMENSIONS
+
+    framing = fit("framing", "framing", None)
+    dimensions = {
+        name: fit(f"dimension:{name}", name, DIMENSION_FEATURES[name]) for name in DIMENSIONS
     }
     return framing, dimensions

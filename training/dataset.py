@@ -32,6 +32,9 @@ DIMENSIONS = (
     "attribution_imbalance",
 )
 
+LEANINGS = ("left", "center", "right")
+ANNOTATION_LAYERS = ("spans", "attributions")
+
 SourceKind = Literal["person", "organization", "media", "anonymous", "vague", "outlet"]
 Stance = Literal["neutral", "endorsing", "distancing", "emotive"]
 CueLabel = Literal[
@@ -103,22 +106,46 @@ class Example(BaseModel):
             if not isinstance(self.label.get("biased"), bool):
                 raise ValueError('a sentence example needs label {"biased": true|false}')
         else:
-            if not isinstance(self.label.get("framing"), bool):
-                raise ValueError('an article example needs label {"framing": true|false, ...}')
+            if "framing" in self.label and not isinstance(self.label["framing"], bool):
+                raise ValueError('label.framing must be true or false')
             dimensions = self.label.get("dimensions", {})
             if not isinstance(dimensions, dict) or set(dimensions) - set(DIMENSIONS):
                 raise ValueError(f"label.dimensions keys must be among {DIMENSIONS}")
+            if not all(isinstance(value, bool) for value in dimensions.values()):
+                raise ValueError("label.dimensions values must be true or false")
+            if "leaning" in self.label and self.label["leaning"] not in LEANINGS:
+                raise ValueError(f"label.leaning must be one of {LEANINGS}")
+        annotated = self.meta.get("annotated", list(ANNOTATION_LAYERS))
+        if not isinstance(annotated, list) or set(annotated) - set(ANNOTATION_LAYERS):
+            raise ValueError(f"meta.annotated must be a list drawn from {ANNOTATION_LAYERS}")
         return self
 
     @property
     def biased(self) -> bool:
-        """The sentence's bias label, or the article's framing label."""
+        """The sentence's bias label, or the article's framing label (False when absent)."""
         key = "biased" if self.level == "sentence" else "framing"
-        return bool(self.label[key])
+        return bool(self.label.get(key, False))
+
+    def has_label(self, key: str) -> bool:
+        """Whether the article is labeled for ``framing``, ``leaning`` or a dimension."""
+        if key in DIMENSIONS:
+            dimensions = self.label.get("dimensions", {})
+            return isinstance(dimensions, dict) and key in dimensions
+        return key in self.label
 
     def dimension(self, name: str) -> bool:
         dimensions = self.label.get("dimensions", {})
         return bool(isinstance(dimensions, dict) and dimensions.get(name, False))
+
+    def annotated(self, layer: str) -> bool:
+        """Whether ``spans`` or ``attributions`` were annotated exhaustively for this example.
+
+        Native examples are (the guidelines ask for every cue and attribution); an importer of
+        data that marks only some layers lists those in ``meta.annotated``, so that an empty
+        list is not mistaken for "none here".
+        """
+        annotated = self.meta.get("annotated", ANNOTATION_LAYERS)
+        return isinstance(annotated, list | tuple) and layer in annotated
 
 
 def dataset_files(paths: Iterable[Path]) -> list[Path]:

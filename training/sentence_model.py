@@ -30,7 +30,8 @@ def sentence_training_set(
     bags = [sentence_bag(scored[e.id]) for e in sentences]
     labels = [e.biased for e in sentences]
     for article in articles:
-        if not article.biased:
+        # Only where the guidelines' meaning holds: labeled not framed, cues fully annotated.
+        if article.has_label("framing") and not article.biased and article.annotated("spans"):
             article_sentences = sentence_bags(scored[article.id])
             bags.extend(article_sentences)
             labels.extend([False] * len(article_sentences))

@@ -44,7 +44,9 @@ def cross_fitted(
     scored: dict[str, Analysis] = {}
     folds = KFold(n_splits=CROSS_FIT_FOLDS, shuffle=True, random_state=RANDOM_STATE)
     for train, held_out in folds.split(np.zeros(len(examples))):
-        tagger = fit_tagger([examples[i] for i in train], analyses)
+        tagger = fit_tagger(
+            [examples[i] for i in train if examples[i].annotated("spans")], analyses
+        )
         for index in held_out:
             example = examples[index]
             scored[example.id] = with_tagger(analyses[example.id], tagger)

@@ -66,11 +66,14 @@ def fit_model(
     """Fit every level on ``examples`` (their analyses computed without a tagger)."""
     sentences = [e for e in examples if e.level == "sentence"]
     articles = [e for e in examples if e.level == "article"]
-    if not sentences or not articles:
-        raise DatasetError("training needs both sentence-level and article-level examples")
+    if not sentences or not any(e.has_label("framing") for e in articles):
+        raise DatasetError(
+            "training needs labeled sentences and articles labeled for framing"
+        )
     log.info("fitting on %d sentences and %d articles", len(sentences), len(articles))
 
-    tagger = fit_tagger(examples, analyses)
+    with_cues = [e for e in examples if e.annotated("spans")]
+    tagger = fit_tagger(with_cues, analyses)
     scored = cross_fitted(examples, analyses)
     sentence = fit_sentence_level(sentences, articles, scored)
     framing, dimensions = fit_article_levels(articles, scored, sentence)
@@ -87,7 +90,8 @@ def _stratified_folds(examples: Sequence[Example]) -> list[tuple[set[str], set[s
     than two.
     """
     levels = {
-        level: [e for e in examples if e.level == level] for level in ("sentence", "article")
+        "sentence": [e for e in examples if e.level == "sentence"],
+        "article": [e for e in examples if e.level == "article" and e.has_label("framing")],
     }
     n_splits = min(
         [FOLDS] + [smallest_class(np.array([e.biased for e in subset])) for subset in
@@ -131,8 +135,10 @@ def cross_validate(
         for example_id in sorted(test_ids):
             example = by_id[example_id]
             analysis = with_tagger(analyses[example_id], model.tagger)
-            for cue, label in zip(analysis.cues, cue_labels(example, analysis.cues), strict=True):
-                record("cue_tagger", bool(label), cue.probability)
+            if example.annotated("spans"):
+                labels = cue_labels(example, analysis.cues)
+                for cue, label in zip(analysis.cues, labels, strict=True):
+                    record("cue_tagger", bool(label), cue.probability)
             if example.level == "sentence":
                 bias = model.sentence.probabilities([sentence_bag(analysis)])[0]
                 record("sentence", example.biased, bias)
@@ -140,13 +146,15 @@ def cross_validate(
             bag = stacked_article_bag(analysis, model.sentence)[0]
             record("article", example.biased, float(model.article.explain(bag).probability))
             for name, level in model.dimensions.items():
-                record(f"dimension:{name}", example.dimension(name),
-                       level.explain(bag).probability)
+                if example.has_label(name):
+                    record(f"dimension:{name}", example.dimension(name),
+                           level.explain(bag).probability)
 
     metrics: dict[str, float] = {}
     for key in truth:
         metrics[f"{key}:f1"] = float(f1_score(truth[key], predicted[key], zero_division=0.0))
         metrics[f"{key}:accuracy"] = float(accuracy_score(truth[key], predicted[key]))
+        metrics[f"{key}:evaluated"] = float(len(truth[key]))
     metrics["cue_lexicon_recall"] = _lexicon_recall(examples, analyses)
     metrics["examples:sentence"] = float(sum(e.level == "sentence" for e in examples))
     metrics["examples:article"] = float(sum(e.level == "article" for e in examples))

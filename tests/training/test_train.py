@@ -90,3 +90,36 @@ def test_outer_folds_hold_out_every_example_once(small_dataset: Path) -> None:
     for train, test in folds:
         assert not train & test
         assert any(i.startswith("s") for i in test) and any(i.startswith("a") for i in test)
+
+
+def test_partially_labeled_examples_train_only_what_they_label(
+    small_dataset: Path, tmp_path: Path
+) -> None:
+    # Articles labeled only for leaning, with no cue annotation: they must not count as framing
+    # negatives, dimension examples or tagger negatives.
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    rows = [
+        {"id": f"x{i}", "text": f"Story {i}\n\nThe brutal regime fell again.", "level": "article",
+         "label": {"leaning": "left"}, "meta": {"annotated": []}}
+        for i in range(6)
+    ]
+    _write(extra / "leaning.jsonl", rows)
+    model = train_model([small_dataset, extra])
+    assert model.metrics["examples:article"] == 14.0
+    assert model.metrics["article:evaluated"] == 8.0
+    assert model.metrics["dimension:doubt:evaluated"] == 8.0
+    assert model.metrics["sentence:evaluated"] == 12.0
+
+
+def test_example_validation_of_partial_labels() -> None:
+    from training.dataset import Example
+
+    example = Example(id="a", text="Text.", level="article", label={"leaning": "right"},
+                      meta={"annotated": ["attributions"]})
+    assert not example.has_label("framing") and example.has_label("leaning")
+    assert example.annotated("attributions") and not example.annotated("spans")
+    with pytest.raises(ValueError, match="leaning"):
+        Example(id="b", text="Text.", level="article", label={"leaning": "up"})
+    with pytest.raises(ValueError, match=r"meta\.annotated"):
+        Example(id="c", text="Text.", level="article", label={}, meta={"annotated": ["x"]})
