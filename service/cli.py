@@ -20,6 +20,7 @@ from service.registry import Manifest, Registry, RegistryError, ScoringModel
 from service.report import render_report
 from service.scoring import score_payload
 from training.errors import DatasetError, NothingToScore
+from training.importers import parse_dataset_spec
 
 DEFAULT_DATASETS = (Path("datasets/core"),)
 HTML_SUFFIXES = {".html", ".htm"}
@@ -97,14 +98,15 @@ def run_train(args: argparse.Namespace) -> int:
     if args.if_missing and active is not None:
         print(f"model {active} is active in {registry.models_dir}; nothing to do")
         return 0
-    paths = [Path(path) for path in (args.dataset or DEFAULT_DATASETS)]
+    specs = args.dataset or [str(path) for path in DEFAULT_DATASETS]
+    paths = [parse_dataset_spec(spec)[1] for spec in specs]
     missing = [str(path) for path in paths if not path.exists()]
     if missing:
         raise CliError(f"no such dataset: {', '.join(missing)}", EXIT_INPUT)
     from training.train import train_model  # heavy; only this command needs it
 
     try:
-        model = train_model(paths)
+        model = train_model(specs)
     except DatasetError as error:
         raise CliError(str(error), EXIT_INPUT) from None
     version = registry.save_model(model, paths)
@@ -185,7 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", parents=[home], help="train and activate a model")
     train.add_argument(
-        "--dataset", action="append", help="native JSONL file or directory (repeatable)"
+        "--dataset", action="append", metavar="[FORMAT=]PATH",
+        help="native JSONL file or directory, or FORMAT=PATH for an importer such as "
+        "babe=final_labels_SG2.csv (repeatable; default datasets/core)",
     )
     train.add_argument("--if-missing", action="store_true", help="only if no model is active")
     train.set_defaults(handler=run_train)

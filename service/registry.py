@@ -105,10 +105,10 @@ def file_sha256(path: Path) -> str:
 
 
 def fingerprint_data(paths: Iterable[Path]) -> list[DataFingerprint]:
-    """sha256 of every training file (directories contribute their ``*.jsonl`` files)."""
+    """sha256 of every training file (a directory contributes every file under it)."""
     files: list[Path] = []
     for path in paths:
-        files.extend(sorted(path.rglob("*.jsonl")) if path.is_dir() else [path])
+        files.extend(sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path])
     return [
         DataFingerprint(path=file.as_posix(), sha256=file_sha256(file), bytes=file.stat().st_size)
         for file in files

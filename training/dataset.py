@@ -5,7 +5,6 @@ See ``datasets/README.md`` for the schema and the annotation guidelines.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -184,10 +183,3 @@ def load_examples(paths: Sequence[Path]) -> list[Example]:
             seen.add(example.id)
             examples.append(example)
     return examples
-
-
-def fingerprint(paths: Sequence[Path]) -> dict[str, str]:
-    """sha256 of every data file, so a model records exactly what it was trained on."""
-    return {
-        str(file): hashlib.sha256(file.read_bytes()).hexdigest() for file in dataset_files(paths)
-    }

@@ -23,8 +23,9 @@ from sklearn.model_selection import StratifiedKFold
 
 from training.analysis import Analysis, analyze
 from training.article_model import fit_article_levels, stacked_article_bag
-from training.dataset import Example, load_examples
+from training.dataset import Example
 from training.errors import DatasetError
+from training.importers import load_dataset
 from training.level import FOLDS
 from training.lexicon import Lexicon, load_lexicon
 from training.linear import MIN_CLASS_EXAMPLES, RANDOM_STATE, smallest_class
@@ -35,16 +36,33 @@ from training.tagging import cross_fitted, cue_labels, fit_tagger, with_tagger
 log = logging.getLogger(__name__)
 
 
-def train_model(paths: Sequence[Path], *, evaluate: bool = True) -> SlantModel:
-    """Fit on every example under ``paths``; with ``evaluate``, record cross-validated metrics."""
-    examples = load_examples(paths)
+def train_model(datasets: Sequence[str | Path], *, evaluate: bool = True) -> SlantModel:
+    """Fit on every dataset; with ``evaluate``, record cross-validated metrics.
+
+    A dataset is a path to native JSONL (a file or a directory of them) or ``NAME=PATH`` for an
+    importer (``babe=../shared/data/babe/final_labels_SG2.csv``).
+    """
+    examples = collect_examples(datasets)
     lexicon = load_lexicon()
     analyses = _analyze_all(examples, lexicon)
     model = fit_model(examples, analyses, lexicon)
-    model.trained_on = tuple(str(path) for path in paths)
+    model.trained_on = tuple(str(dataset) for dataset in datasets)
     if evaluate:
         model.metrics = cross_validate(examples, analyses, lexicon)
     return model
+
+
+def collect_examples(datasets: Sequence[str | Path]) -> list[Example]:
+    """The examples of every dataset, with ids unique across all of them."""
+    examples: list[Example] = []
+    seen: set[str] = set()
+    for dataset in datasets:
+        for example in load_dataset(str(dataset)):
+            if example.id in seen:
+                raise DatasetError(f"{dataset}: example id {example.id!r} appears twice")
+            seen.add(example.id)
+            examples.append(example)
+    return examples
 
 
 def _analyze_all(examples: Sequence[Example], lexicon: Lexicon) -> dict[str, Analysis]:

@@ -148,12 +148,12 @@ def test_score_report_shows_scores_cues_sources_and_reasons(
 
 
 @pytest.fixture
-def stub_training(monkeypatch: pytest.MonkeyPatch) -> list[list[Path]]:
+def stub_training(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """Replace ``training.train`` with a module whose ``train_model`` returns the fake."""
-    calls: list[list[Path]] = []
+    calls: list[list[str]] = []
 
-    def train_model(paths: list[Path]) -> FakeModel:
-        calls.append(list(paths))
+    def train_model(datasets: list[str]) -> FakeModel:
+        calls.append(list(datasets))
         return FakeModel()
 
     module = types.ModuleType("training.train")
@@ -172,7 +172,7 @@ def test_train_saves_and_activates(
     registry = Registry(home)
     [version] = registry.list_versions()
     assert registry.active_version() == version
-    assert stub_training == [[data]]
+    assert stub_training == [[str(data)]]
     assert registry.read_manifest(version).data[0].path == data.as_posix()
     out = capsys.readouterr().out
     assert version in out and "article_f1" in out and "0.750" in out
@@ -194,7 +194,7 @@ def test_train_if_missing_trains_when_no_model_is_active(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "datasets" / "core").mkdir(parents=True)
     assert main(["train", "--if-missing", "--home", "home"]) == 0
-    assert stub_training == [[Path("datasets/core")]]
+    assert stub_training == [["datasets/core"]]
     assert Registry(tmp_path / "home").active_version() is not None
 
 
@@ -252,3 +252,15 @@ def test_train_then_score_end_to_end(tmp_path: Path) -> None:
         "version": version,
         "trained_on": [str(CORE_DATASET)],
     }
+
+
+def test_train_refuses_an_unknown_format(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data.csv"
+    data.write_text("text\n")
+    home = tmp_path / "home"
+    assert main(["train", "--dataset", f"nosuchformat={data}", "--home", str(home)]) == 2
+    error = capsys.readouterr().err
+    assert "unknown dataset format 'nosuchformat'" in error and "native" in error
+    assert Registry(home).list_versions() == []

@@ -29,7 +29,8 @@ def data_dir(tmp_path: Path) -> Path:
     (directory / "nested").mkdir(parents=True)
     (directory / "a.jsonl").write_text('{"id": "a"}\n')
     (directory / "nested" / "b.jsonl").write_text('{"id": "b"}\n')
-    (directory / "notes.txt").write_text("not data")
+    # An imported data set may be a directory of any files (PTC: .txt and .labels): all count.
+    (directory / "notes.txt").write_text("articles")
     return directory
 
 
@@ -67,6 +68,11 @@ def test_save_writes_artifact_manifest_and_card(registry: Registry, data_dir: Pa
             "path": (data_dir / "nested" / "b.jsonl").as_posix(),
             "bytes": 12,
             "sha256": hashlib.sha256(b'{"id": "b"}\n').hexdigest(),
+        },
+        {
+            "path": (data_dir / "notes.txt").as_posix(),
+            "bytes": 8,
+            "sha256": hashlib.sha256(b"articles").hexdigest(),
         },
     ]
     assert set(manifest["libraries"]) == {
