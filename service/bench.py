@@ -1,8 +1,9 @@
 """``slant bench``: measured numbers, printed as a Markdown table and written as JSON.
 
 Each task yields rows ``{"task", "metric", "value", "reference", "protocol", "model"}``. The
-``speed`` task times the whole scoring path of ``POST /v1/score`` in-process (document, cues,
-attributions, every model, explanations, response validation and JSON) on one core.
+accuracy tasks live in ``training/benchmarks``; the ``speed`` task lives here because it times
+the whole scoring path of ``POST /v1/score`` in-process (document, cues, attributions, every
+model, explanations, response validation and JSON) on one core.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import resource
 import statistics
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,11 @@ from threadpoolctl import threadpool_limits
 
 from service.registry import Manifest, ScoringModel
 from service.scoring import score_payload
+from training.benchmarks import BenchContext, BenchRow, DataMissing, load_tasks
+from training.model import SlantModel
 
 DEFAULT_CORPUS = Path("datasets/core")
+SPEED_ARTICLES = 500
 WARMUP_ARTICLES = 5
 TRANSFORMER_REFERENCE = "fine-tuned BERT-class models: hundreds of ms per article on a CPU"
 
@@ -59,8 +63,8 @@ def _percentile(values: Sequence[float], share: float) -> float:
 
 
 def speed_rows(
-    model: ScoringModel, manifest: Manifest, texts: Sequence[str], corpus: str
-) -> list[dict[str, Any]]:
+    model: ScoringModel, manifest: Manifest, texts: Sequence[str], corpus: str, model_name: str
+) -> list[BenchRow]:
     """Articles per second, p50/p99 latency and peak RSS of the full scoring path, one core."""
     if not texts:
         raise ValueError(f"no article texts in {corpus}")
@@ -81,17 +85,63 @@ def speed_rows(
         f"(median {words:.0f} words), after {WARMUP_ARTICLES} warm-up articles"
     )
     measured = {
-        "articles_per_s": len(texts) / elapsed,
-        "p50_ms": 1000 * _percentile(latencies, 0.5),
-        "p99_ms": 1000 * _percentile(latencies, 0.99),
-        "peak_rss_mb": peak_kb / 1024,
+        "articles_per_s": (len(texts) / elapsed, "bar >= 150; " + TRANSFORMER_REFERENCE),
+        "p50_ms": (1000 * _percentile(latencies, 0.5), TRANSFORMER_REFERENCE),
+        "p99_ms": (1000 * _percentile(latencies, 0.99), TRANSFORMER_REFERENCE),
+        "peak_rss_mb": (peak_kb / 1024, None),
     }
     return [
-        {"task": "speed", "metric": metric, "value": value,
-         "reference": TRANSFORMER_REFERENCE if metric != "peak_rss_mb" else None,
-         "protocol": protocol, "model": manifest.version}
-        for metric, value in measured.items()
+        BenchRow(task="speed", metric=metric, value=value, reference=reference,
+                 protocol=protocol, model=model_name)
+        for metric, (value, reference) in measured.items()
     ]
+
+
+def in_memory_manifest(model: SlantModel, name: str) -> Manifest:
+    """A manifest for a model that was fitted here and never saved (the benchmark's own)."""
+    return Manifest(
+        version=name, created="", trained_on=list(model.trained_on), data=[],
+        metrics=dict(model.metrics), lexicon_version=model.lexicon_version, libraries={},
+        artifact_sha256="",
+    )
+
+
+def run_benchmarks(
+    *, data_dir: Path, only: Sequence[str] = (), full: bool = False,
+    speed_corpus: Path | None = None, log: Callable[[str], None] = print,
+) -> list[BenchRow]:
+    """Every registered task (or those in ``only``), then ``speed``; skipped tasks are logged."""
+    tasks = load_tasks()
+    known = [*tasks, "speed"]
+    unknown = [name for name in only if name not in known]
+    if unknown:
+        raise ValueError(f"unknown task(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    from training.train import train_model
+
+    default_model = train_model([DEFAULT_CORPUS], evaluate=False)
+    context = BenchContext(data_dir=data_dir, default_model=default_model, full=full)
+    rows: list[BenchRow] = []
+    for name, run in tasks.items():
+        if only and name not in only:
+            continue
+        started = time.perf_counter()
+        try:
+            rows.extend(run(context))
+        except DataMissing as missing:
+            log(f"skipped {name}: {missing}")
+            continue
+        log(f"{name}: {time.perf_counter() - started:.0f} s")
+    if not only or "speed" in only:
+        corpus = speed_corpus or _default_speed_corpus(data_dir)
+        texts = corpus_texts(corpus, SPEED_ARTICLES)
+        manifest = in_memory_manifest(default_model, "default")
+        rows.extend(speed_rows(default_model, manifest, texts, str(corpus), "default"))
+    return rows
+
+
+def _default_speed_corpus(data_dir: Path) -> Path:
+    allsides = data_dir / "allsides" / "articles.jsonl.gz"
+    return allsides if allsides.exists() else DEFAULT_CORPUS
 
 
 def environment() -> dict[str, Any]:
@@ -107,11 +157,15 @@ def environment() -> dict[str, Any]:
     }
 
 
-def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
+def markdown_table(rows: Sequence[BenchRow]) -> str:
     lines = ["| task | metric | value | reference | model |", "|---|---|---|---|---|"]
     for row in rows:
         lines.append(
-            f"| {row['task']} | {row['metric']} | {row['value']:.3f} | {row['reference'] or ''} "
-            f"| {row['model']} |"
+            f"| {row.task} | {row.metric} | {row.value:.3f} | {row.reference or ''} "
+            f"| {row.model} |"
         )
     return "\n".join(lines)
+
+
+def report(rows: Sequence[BenchRow]) -> dict[str, Any]:
+    return {"rows": [row.to_dict() for row in rows], "environment": environment()}

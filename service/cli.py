@@ -155,15 +155,19 @@ def run_models(args: argparse.Namespace) -> int:
 def run_bench(args: argparse.Namespace) -> int:
     from service import bench
 
-    model, manifest = load_active(Registry(settings_for(args).home))
-    texts = bench.corpus_texts(args.corpus, args.limit)
-    if not texts:
-        raise CliError(f"no article texts in {args.corpus}", EXIT_INPUT)
-    rows = bench.speed_rows(model, manifest, texts, str(args.corpus))
+    def log(message: str) -> None:
+        print(message, file=sys.stderr)
+
+    try:
+        rows = bench.run_benchmarks(
+            data_dir=args.data, only=args.only or (), full=args.full,
+            speed_corpus=args.corpus, log=log,
+        )
+    except ValueError as error:
+        raise CliError(str(error), EXIT_INPUT) from None
     print(bench.markdown_table(rows))
     if args.out is not None:
-        report = {"rows": rows, "environment": bench.environment()}
-        args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        args.out.write_text(json.dumps(bench.report(rows), indent=2) + "\n", encoding="utf-8")
     return 0
 
 
@@ -199,13 +203,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 8000)")
     serve.set_defaults(handler=run_serve)
 
-    bench = commands.add_parser("bench", parents=[home], help="measure the active model")
-    bench.add_argument(
-        "--corpus", type=Path, default=Path("datasets/core"),
-        help="native dataset or JSONL(.gz) with a text/content field (default datasets/core)",
-    )
-    bench.add_argument("--limit", type=int, default=500, help="articles to score (default 500)")
+    bench = commands.add_parser("bench", help="measure accuracy and speed on public data")
+    bench.add_argument("--only", action="append", metavar="TASK", help="run only TASK (repeatable)")
     bench.add_argument("--out", type=Path, help="also write the rows as JSON to this file")
+    bench.add_argument(
+        "--full", action="store_true", help="the slow tasks in full, not the documented CI subset"
+    )
+    bench.add_argument(
+        "--data", type=Path, default=Path("../shared/data"),
+        help="the public datasets (default ../shared/data)",
+    )
+    bench.add_argument(
+        "--corpus", type=Path,
+        help="speed corpus: native dataset or JSONL(.gz) with text/content "
+        "(default: AllSides if present, else datasets/core)",
+    )
     bench.set_defaults(handler=run_bench)
 
     models = commands.add_parser("models", parents=[home], help="list model versions")

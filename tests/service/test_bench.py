@@ -34,12 +34,15 @@ def test_corpus_texts_reads_native_and_plain_corpora(tmp_path: Path) -> None:
 
 
 def test_bench_prints_a_table_and_writes_rows(
-    model_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text("".join(json.dumps({"text": t}) + "\n" for t in ARTICLES), "utf-8")
     out = tmp_path / "bench.json"
-    code = main(["bench", "--home", str(model_home), "--corpus", str(corpus), "--out", str(out)])
+    code = main([
+        "bench", "--only", "speed", "--corpus", str(corpus), "--out", str(out),
+        "--data", str(tmp_path / "no-data"),
+    ])
     assert code == 0
     printed = capsys.readouterr().out
     assert printed.startswith("| task | metric | value |")
@@ -49,14 +52,17 @@ def test_bench_prints_a_table_and_writes_rows(
     assert all(row["task"] == "speed" for row in rows.values())
     assert rows["articles_per_s"]["value"] > 0
     assert rows["p99_ms"]["value"] >= rows["p50_ms"]["value"] > 0
+    assert rows["p50_ms"]["model"] == "default"
     assert "3 articles" in rows["p50_ms"]["protocol"]
     assert report["environment"]["python"]
 
 
-def test_bench_refuses_an_empty_corpus(
-    model_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_bench_refuses_an_empty_corpus_and_unknown_tasks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     corpus = tmp_path / "empty.jsonl"
     corpus.write_text("", "utf-8")
-    assert main(["bench", "--home", str(model_home), "--corpus", str(corpus)]) == 2
+    assert main(["bench", "--only", "speed", "--corpus", str(corpus)]) == 2
     assert "no article texts" in capsys.readouterr().err
+    assert main(["bench", "--only", "nosuchtask"]) == 2
+    assert "unknown task(s) nosuchtask" in capsys.readouterr().err

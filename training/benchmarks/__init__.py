@@ -9,6 +9,8 @@ folds) and ``default`` (the model that ships, trained on ``datasets/core`` only,
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,6 +19,11 @@ from typing import Any
 from training.model import SlantModel
 
 SEED = 42
+# The order of the table: the issue's order, whatever order the modules register in.
+TASK_ORDER = (
+    "babe_sentence", "babe_words", "ptc_loaded", "polnear_attribution", "hyperpartisan",
+    "allsides_leaning", "speed",
+)
 
 
 @dataclass(frozen=True)
@@ -63,3 +70,11 @@ def require(path: Path) -> Path:
     if not path.exists():
         raise DataMissing(f"{path} is absent")
     return path
+
+
+def load_tasks() -> dict[str, Task]:
+    """Import every module of this package (each registers its tasks); the tasks in order."""
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+    rank = {name: index for index, name in enumerate(TASK_ORDER)}
+    return dict(sorted(TASKS.items(), key=lambda item: rank.get(item[0], len(rank))))
