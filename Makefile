@@ -31,7 +31,7 @@ unit: install
 
 test: lint unit
 
-bench: model
+bench: install
 	$(BIN)/slant bench
 
 clean:
