@@ -469,3 +469,46 @@ def test_tasnim_example_attributions() -> None:
     assert names["Fuad Hussein"].stances["distancing"] == 1
     assert names["Qais Khazali"].stances == {"endorsing": 1}
     assert profile.asymmetry > 0.5
+
+
+# text, cue, source span text (None: no speaker found)
+BROADER_PATTERNS = [
+    ("Clinton on Tuesday said the plan would fail.", "said", "Clinton"),
+    ("Gov. John Kasich (R-OH) said the plan would fail.", "said", "Gov. John Kasich"),
+    ("The plan will fail, according to a recent poll of Ohio voters.", "according to",
+     "a recent poll of Ohio voters"),
+    ("A new poll found that most voters oppose the plan.", "found", "A new poll"),
+    ("Most voters believe the plan will fail.", "believe", "Most voters"),
+    ('Then came the line: "We will not back down," he wrote.', "wrote", "he"),
+]
+
+
+@pytest.mark.parametrize(("text", "cue", "source"), BROADER_PATTERNS)
+def test_broader_source_patterns(text: str, cue: str, source: str) -> None:
+    document, attributions = _analyze(text)
+    _assert_spans_match_text(document, attributions)
+    found = _by_cue(attributions, cue)
+    assert found.source is not None and found.source.text == source
+
+
+def test_a_cue_inside_reported_words_is_not_a_second_attribution() -> None:
+    _, attributions = _analyze("Trump said he wants a wall on the border.")
+    assert [a.cue.text for a in attributions] == ["said"]
+    assert attributions[0].content is not None
+    # the reported clause runs on over the nested cue
+    assert attributions[0].content.end == len("Trump said he wants a wall on the border")
+
+
+def test_a_new_clause_keeps_its_own_attribution() -> None:
+    _, attributions = _analyze("Trump said the wall would rise, and Clinton believes it will not.")
+    assert [(a.cue.text, a.source.text if a.source else None) for a in attributions] == [
+        ("said", "Trump"), ("believes", "Clinton"),
+    ]
+
+
+def test_a_cue_without_speaker_stands_alone_only_with_a_marked_complement() -> None:
+    _, attributions = _analyze('Also noted: "the deal is off."')
+    assert [(a.cue.text, a.source) for a in attributions] == [("noted", None)]
+    assert attributions[0].content is not None and attributions[0].content.direct
+    _, none = _analyze("The alleged gunman was said to be armed.")
+    assert all(a.cue.text != "alleged" for a in none)
