@@ -28,7 +28,7 @@ def analyze(
         raise NothingToScore("the text has no words to score once normalized")
     attributions = find_attributions(document, lexicon)
     candidates = find_candidates(document, lexicon, attributions)
-    cues = tagger.score(document, candidates) if tagger is not None else candidates
+    cues = tagger.tag(document, attributions, candidates) if tagger is not None else candidates
     return Analysis(
         document=document,
         attributions=tuple(attributions),

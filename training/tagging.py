@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.model_selection import KFold
 
 from training.analysis import Analysis
-from training.cues import Cue, CueTagger
+from training.cues import Cue, CueTagger, TaggingSample
 from training.dataset import Example
 from training.linear import RANDOM_STATE
 
@@ -17,21 +17,34 @@ CROSS_FIT_FOLDS = 5
 
 
 def cue_labels(example: Example, cues: Sequence[Cue]) -> list[int]:
-    """1 for a candidate that overlaps an annotated cue span, else 0."""
+    """1 for a cue that overlaps an annotated cue span, else 0."""
     spans = [(span.start, span.end) for span in example.spans]
     return [int(any(cue.start < end and start < cue.end for start, end in spans)) for cue in cues]
 
 
-def fit_tagger(examples: Sequence[Example], analyses: dict[str, Analysis]) -> CueTagger:
-    return CueTagger().fit(
-        [analyses[e.id].document for e in examples],
-        [analyses[e.id].cues for e in examples],
-        [cue_labels(e, analyses[e.id].cues) for e in examples],
+def tagging_sample(example: Example, analysis: Analysis) -> TaggingSample:
+    """The example's text with its lexicon candidates (the analysis without a tagger)."""
+    candidates = [cue for cue in analysis.cues if cue.end_token - cue.start_token >= 1]
+    return TaggingSample(
+        document=analysis.document,
+        attributions=analysis.attributions,
+        candidates=candidates,
+        spans=[(span.start, span.end, span.label) for span in example.spans],
     )
 
 
+def fit_tagger(examples: Sequence[Example], analyses: dict[str, Analysis]) -> CueTagger:
+    """A tagger fitted on the examples annotated for cue spans (others are skipped)."""
+    return CueTagger().fit([
+        tagging_sample(example, analyses[example.id])
+        for example in examples if example.annotated("spans")
+    ])
+
+
 def with_tagger(analysis: Analysis, tagger: CueTagger) -> Analysis:
-    return replace(analysis, cues=tuple(tagger.score(analysis.document, analysis.cues)))
+    """The analysis (computed without a tagger) with its cues scored and extended."""
+    return replace(analysis, cues=tuple(
+        tagger.tag(analysis.document, analysis.attributions, analysis.cues)))
 
 
 def cross_fitted(
@@ -44,9 +57,7 @@ def cross_fitted(
     scored: dict[str, Analysis] = {}
     folds = KFold(n_splits=CROSS_FIT_FOLDS, shuffle=True, random_state=RANDOM_STATE)
     for train, held_out in folds.split(np.zeros(len(examples))):
-        tagger = fit_tagger(
-            [examples[i] for i in train if examples[i].annotated("spans")], analyses
-        )
+        tagger = fit_tagger([examples[i] for i in train], analyses)
         for index in held_out:
             example = examples[index]
             scored[example.id] = with_tagger(analyses[example.id], tagger)

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import numpy as np
+
 from training.analysis import analyze
 from training.attribution import find_attributions
-from training.cues import CueTagger, find_candidates
+from training.cues import CueTagger, TaggingSample, find_candidates
 from training.document import build_document
 from training.lexicon import load_lexicon
+from training.tagger_features import token_context, token_features
 
 
 def _cues(text: str) -> dict[str, str]:
@@ -12,6 +15,22 @@ def _cues(text: str) -> dict[str, str]:
     document = build_document(text)
     attributions = find_attributions(document, lexicon)
     return {c.text: c.voice for c in find_candidates(document, lexicon, attributions)}
+
+
+def _sample(text: str, *marked: tuple[str, str]) -> TaggingSample:
+    """A training text with the first occurrence of each (phrase, category) marked."""
+    analysis = analyze(text, load_lexicon())
+    spans = []
+    for phrase, category in marked:
+        start = analysis.document.text.index(phrase)
+        spans.append((start, start + len(phrase), category))
+    return TaggingSample(analysis.document, analysis.attributions, analysis.cues, spans)
+
+
+def _tag(tagger: CueTagger, text: str) -> dict[str, tuple[str, str, float]]:
+    analysis = analyze(text, load_lexicon())
+    cues = tagger.tag(analysis.document, analysis.attributions, analysis.cues)
+    return {c.text: (c.category, c.voice, c.probability) for c in cues}
 
 
 def test_voice_writer_quoted_and_reported() -> None:
@@ -35,26 +54,83 @@ def test_reporting_verb_is_not_also_a_framing_cue() -> None:
     alleged = [(c.start, c.end) for c in candidates if c.term == "alleged"]
     start = text.index("alleged plot")
     assert alleged == [(start, start + len("alleged"))]
+    context = token_context(document, attributions, [(c.start_token, c.end_token, c.category)
+                                                     for c in candidates])
+    reporting = document.token_at(text.index("alleged."))
+    assert reporting is not None and reporting.index not in context.candidates
+
+
+def _context_tagger() -> CueTagger:
+    loaded = "The brutal regime jailed its critics."
+    neutral = "Exporters worry about the sanctions regime."
+    samples = [_sample(loaded, ("regime", "demonizing")), _sample(neutral)] * 10
+    return CueTagger().fit(samples)
 
 
 def test_tagger_learns_context() -> None:
-    lexicon = load_lexicon()
-    loaded = "The brutal regime jailed its critics."
-    neutral = "Exporters worry about the sanctions regime."
-    texts = [loaded, neutral] * 10
-    analyses = [analyze(text, lexicon) for text in texts]
-    labels = [[1 if c.term == "regime" and text == loaded else 0 for c in a.cues]
-              for text, a in zip(texts, analyses, strict=True)]
-    tagger = CueTagger().fit([a.document for a in analyses], [a.cues for a in analyses], labels)
-    scored_loaded = {c.term: c.probability for c in tagger.score(
-        analyses[0].document, analyses[0].cues)}
-    scored_neutral = {c.term: c.probability for c in tagger.score(
-        analyses[1].document, analyses[1].cues)}
-    assert scored_loaded["regime"] > 0.6 > 0.4 > scored_neutral["regime"]
+    tagger = _context_tagger()
+    loaded = _tag(tagger, "The brutal regime jailed its critics.")
+    neutral = _tag(tagger, "Exporters worry about the sanctions regime.")
+    assert loaded["regime"][2] > 0.6 > 0.4 > neutral["regime"][2]
+    assert loaded["regime"][0] == "demonizing"  # a lexicon hit keeps the lexicon's category
+
+
+def test_tagger_finds_words_no_lexicon_lists() -> None:
+    samples = [
+        _sample("The hucksters in the capital pocketed the aid money.",
+                ("hucksters", "demonizing")),
+        _sample("Those hucksters never cared about the voters.", ("hucksters", "demonizing")),
+        _sample("The aid money reached the capital on Monday."),
+        _sample("Voters in the capital went to the polls on Monday."),
+    ] * 6
+    tagger = CueTagger().fit(samples)
+    assert "hucksters" not in _cues("Critics say the hucksters won.")  # not a lexicon word
+    cues = _tag(tagger, "Local hucksters ran the city budget.")
+    category, voice, probability = cues["hucksters"]
+    assert (category, voice) == ("demonizing", "writer")
+    assert probability >= tagger.threshold_
+    assert "budget" not in cues and "city" not in cues
+
+
+def test_compiled_scores_equal_the_logistic_regression() -> None:
+    tagger = _context_tagger()
+    analysis = analyze('The brutal regime, "a sanctions regime," Ali said, jailed critics.',
+                       load_lexicon())
+    context, probabilities = tagger.token_probabilities(
+        analysis.document, analysis.attributions, analysis.cues)
+    weights = tagger.tables_.weights
+    expected = [
+        tagger.tables_.intercept + sum(weights.get(name, 0.0) for name in
+                                       token_features(analysis.document, context, index))
+        for index in context.candidates
+    ]
+    np.testing.assert_allclose(probabilities, 1 / (1 + np.exp(-np.array(expected))), rtol=1e-9)
+
+
+def test_tokens_inside_long_spans_are_not_training_rows() -> None:
+    text = "Is this really about safety or about the control of every citizen here?"
+    long_span = _sample(text, (text, "doubt"))
+    tagger = CueTagger().fit([long_span, _sample("The regime fell.", ("regime", "demonizing"))])
+    # only "regime" (positive) and "fell" (negative) remain: the long span says nothing
+    assert tagger.constant_ is None
+    assert set(tagger.categories_) == {"regime"}
 
 
 def test_tagger_trained_on_one_class_returns_that_class() -> None:
     lexicon = load_lexicon()
     analysis = analyze("The regime fell.", lexicon)
-    tagger = CueTagger().fit([analysis.document], [analysis.cues], [[0] * len(analysis.cues)])
-    assert all(c.probability == 0.0 for c in tagger.score(analysis.document, analysis.cues))
+    sample = TaggingSample(analysis.document, analysis.attributions, analysis.cues, [])
+    tagger = CueTagger().fit([sample])
+    cues = tagger.tag(analysis.document, analysis.attributions, analysis.cues)
+    assert [(c.term, c.probability) for c in cues] == [("regime", 0.0)]
+
+
+def test_loaded_keeps_cues_at_or_above_the_threshold() -> None:
+    tagger = _context_tagger()
+    assert 0.1 <= tagger.threshold_ <= 0.9
+    analysis = analyze("Exporters fear the brutal sanctions regime.", load_lexicon())
+    cues = tagger.tag(analysis.document, analysis.attributions, analysis.cues)
+    loaded = tagger.loaded(cues)
+    assert all(c.probability >= tagger.threshold_ for c in loaded)
+    assert {c.text for c in cues} - {c.text for c in loaded} == {
+        c.text for c in cues if c.probability < tagger.threshold_}
