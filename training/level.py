@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -44,11 +45,21 @@ def fit_level(
     labels: Sequence[bool],
     *,
     prefixes: tuple[str, ...] | None = None,
-    regularization: float = 1.0,
+    regularization: float | Sequence[float] = 1.0,
     min_df: int = NGRAM_MIN_DF,
+    rare_prefixes: tuple[str, ...] = (),
+    log_ratio_prefixes: tuple[str, ...] = (),
 ) -> LevelModel:
-    """Fit a level; with too few examples of a class, an intercept-only base-rate scorer."""
+    """Fit a level; with too few examples of a class, an intercept-only base-rate scorer.
+
+    Features named with one of ``rare_prefixes`` are dropped, like n-grams, when fewer than
+    ``min_df`` training units have them; ``log_ratio_prefixes`` get NB log-count-ratio scaling
+    (``training.linear``). ``regularization`` may list C values to choose from on the
+    training units.
+    """
     space = FeatureSpace(min_df=min_df, prefixes=prefixes).fit(bags)
+    if rare_prefixes:
+        _drop_rare(space, bags, rare_prefixes, min_df)
     names = list(space.get_feature_names_out())
     y = np.asarray(labels, dtype=int)
     if smallest_class(y) < MIN_CLASS_EXAMPLES:
@@ -58,6 +69,21 @@ def fit_level(
         )
         return LevelModel(space=space, scorer=prior_scorer(y, names))
     scorer = fit_scorer(
-        space.transform(bags), y, names, regularization=regularization, folds=FOLDS
+        space.transform(bags), y, names, regularization=regularization, folds=FOLDS,
+        log_ratio_prefixes=log_ratio_prefixes,
     )
     return LevelModel(space=space, scorer=scorer)
+
+
+def _drop_rare(
+    space: FeatureSpace, bags: Sequence[FeatureBag], rare_prefixes: tuple[str, ...], min_df: int
+) -> None:
+    """Drop the rare features of the given families from a fitted space's vocabulary."""
+    frequency: Counter[str] = Counter()
+    for bag in bags:
+        frequency.update(name for name in bag.values if name.startswith(rare_prefixes))
+    kept = [
+        name for name in sorted(space.vocabulary_, key=space.vocabulary_.__getitem__)
+        if not name.startswith(rare_prefixes) or frequency[name] >= min_df
+    ]
+    space.vocabulary_ = {name: column for column, name in enumerate(kept)}

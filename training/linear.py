@@ -1,10 +1,14 @@
 """Calibrated linear scorers whose explanations are exact.
 
-A scorer is fitted as MaxAbs scaling + logistic regression, then Platt-calibrated on
-out-of-fold decision values. Scaling and calibration are both affine, so they are folded into
-one weight per named feature and one intercept: the calibrated logit is
-``intercept + Σ weight × value`` over the raw feature values, and the explanation lists exactly
-those terms.
+A scorer is fitted as column scaling + logistic regression, then Platt-calibrated on
+out-of-fold decision values. Columns are scaled by MaxAbs, except the sparse presence features
+named in ``log_ratio_prefixes``, which are scaled by their naive-Bayes log-count ratio (NB-SVM,
+Wang & Manning 2012: the ratio says how much more often a feature occurs in positive units, the
+logistic regression then only corrects it). Scaling and calibration are both per-column or
+affine, so they are folded into one weight per named feature and one intercept: the calibrated
+logit is ``intercept + Σ weight × value`` over the raw feature values, and the explanation lists
+exactly those terms. Given several regularization strengths, the one with the best out-of-fold
+ROC AUC on the training data is kept (the data the scorer is fitted on, nothing else).
 """
 
 from __future__ import annotations
@@ -17,14 +21,14 @@ from functools import cached_property
 import numpy as np
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import MaxAbsScaler
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
 
 from training.explain import Contribution, ScoreExplanation, Span
 
 RANDOM_STATE = 42
 MIN_CLASS_EXAMPLES = 2
+LOG_RATIO_SMOOTHING = 1.0  # add-one counts: a feature seen in one class only keeps a finite ratio
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class LinearScorer:
     feature_names: tuple[str, ...]
     weights: np.ndarray  # one per feature, in calibrated-logit units per unit of raw value
     intercept: float
+    regularization: float | None = None  # the C chosen when fitting (None: no fit, a prior)
 
     def logits(self, matrix: sparse.csr_matrix | np.ndarray) -> np.ndarray:
         """Calibrated logits for the rows of a feature matrix (columns = ``feature_names``)."""
@@ -77,16 +82,62 @@ class LinearScorer:
         )
 
 
-def _classifier(regularization: float) -> Pipeline:
-    return Pipeline(
-        [
-            ("scale", MaxAbsScaler()),
-            (
-                "logistic",
-                LogisticRegression(C=regularization, max_iter=5000, solver="liblinear"),
-            ),
-        ]
-    )
+def _logistic(regularization: float) -> LogisticRegression:
+    return LogisticRegression(C=regularization, max_iter=5000, solver="liblinear", dual=True)
+
+
+def log_count_ratios(matrix: sparse.csr_matrix, labels: np.ndarray) -> np.ndarray:
+    """Per column, log of (share of positive units with the feature) over (share of negatives),
+    from add-one-smoothed presence counts normalized per class as in Wang & Manning (2012)."""
+    present = sparse.csr_matrix(matrix, copy=True)
+    present.data = (present.data != 0).astype(float)
+    positive = np.asarray(present[labels == 1].sum(axis=0)).ravel() + LOG_RATIO_SMOOTHING
+    negative = np.asarray(present[labels == 0].sum(axis=0)).ravel() + LOG_RATIO_SMOOTHING
+    return np.asarray(np.log(positive / positive.sum()) - np.log(negative / negative.sum()))
+
+
+def column_scale(
+    matrix: sparse.csr_matrix, labels: np.ndarray, ratio_columns: np.ndarray
+) -> np.ndarray:
+    """The multiplier of every column: 1/max|value|, times the log-count ratio where asked."""
+    max_abs = np.asarray(abs(matrix).max(axis=0).todense()).ravel() if matrix.shape[0] else (
+        np.zeros(matrix.shape[1]))
+    scale = np.where(max_abs == 0.0, 1.0, 1.0 / np.where(max_abs == 0.0, 1.0, max_abs))
+    if ratio_columns.any():
+        scale = np.where(ratio_columns, scale * log_count_ratios(matrix, labels), scale)
+    return np.asarray(scale, dtype=float)
+
+
+def _fit_scaled(
+    matrix: sparse.csr_matrix, labels: np.ndarray, ratio_columns: np.ndarray,
+    regularization: float,
+) -> tuple[np.ndarray, float]:
+    """Raw-value weights and intercept of a logistic regression on scaled columns."""
+    scale = column_scale(matrix, labels, ratio_columns)
+    logistic = _logistic(regularization).fit(_scaled(matrix, scale), labels)
+    return logistic.coef_[0] * scale, float(logistic.intercept_[0])
+
+
+def _scaled(matrix: sparse.csr_matrix, scale: np.ndarray) -> sparse.csr_matrix:
+    scaled = sparse.csr_matrix(matrix @ sparse.diags(scale))
+    # liblinear accepts 32-bit indices only; sparse products may widen them
+    scaled.indices = scaled.indices.astype(np.int32, copy=False)
+    scaled.indptr = scaled.indptr.astype(np.int32, copy=False)
+    return scaled
+
+
+def _out_of_fold_decisions(
+    matrix: sparse.csr_matrix, labels: np.ndarray, ratio_columns: np.ndarray,
+    regularization: float, folds: int,
+) -> np.ndarray:
+    """Decision values of each unit from a scorer fitted without it (scaling refitted per fold)."""
+    decisions = np.zeros(len(labels))
+    for train, held_out in _folds(labels, folds).split(np.zeros(len(labels)), labels):
+        weights, intercept = _fit_scaled(
+            matrix[train], labels[train], ratio_columns, regularization
+        )
+        decisions[held_out] = np.asarray(matrix[held_out] @ weights).ravel() + intercept
+    return decisions
 
 
 def smallest_class(labels: np.ndarray) -> int:
@@ -141,29 +192,46 @@ def fit_scorer(
     labels: Sequence[int] | np.ndarray,
     feature_names: Sequence[str],
     *,
-    regularization: float = 1.0,
+    regularization: float | Sequence[float] = 1.0,
     folds: int = 5,
+    log_ratio_prefixes: tuple[str, ...] = (),
 ) -> LinearScorer:
-    """Fit a logistic regression, calibrate it on out-of-fold scores, fold both into weights."""
+    """Fit a logistic regression, calibrate it on out-of-fold scores, fold both into weights.
+
+    ``regularization`` is C, or several C values to choose from by out-of-fold ROC AUC;
+    ``log_ratio_prefixes`` names the presence features that get NB log-count-ratio scaling.
+    """
     y = np.asarray(labels, dtype=int)
     if smallest_class(y) < MIN_CLASS_EXAMPLES:
         raise ValueError(
             f"a scorer needs at least {MIN_CLASS_EXAMPLES} examples of both classes "
             f"(got {int(y.sum())} positive, {len(y) - int(y.sum())} negative)"
         )
-    out_of_fold = cross_val_predict(
-        _classifier(regularization), matrix, y, cv=_folds(y, folds), method="decision_function"
+    matrix = sparse.csr_matrix(matrix)
+    ratio_columns = np.array(
+        [bool(log_ratio_prefixes) and name.startswith(log_ratio_prefixes)
+         for name in feature_names], dtype=bool,
     )
+    candidates = (
+        [float(regularization)] if isinstance(regularization, int | float)
+        else [float(value) for value in regularization]
+    )
+    best: tuple[float, float, np.ndarray] | None = None  # (auc, C, out-of-fold decisions)
+    for candidate in candidates:
+        decisions = _out_of_fold_decisions(matrix, y, ratio_columns, candidate, folds)
+        auc = float(roc_auc_score(y, decisions)) if len(candidates) > 1 else 0.0
+        if best is None or auc > best[0]:
+            best = (auc, candidate, decisions)
+    assert best is not None
+    _, chosen, out_of_fold = best
     slope, offset = platt_scaling(out_of_fold, y)
 
-    classifier = _classifier(regularization).fit(matrix, y)
-    scale = classifier.named_steps["scale"].scale_
-    logistic = classifier.named_steps["logistic"]
-    safe_scale = np.where(scale == 0.0, 1.0, scale)
-    weights = slope * logistic.coef_[0] / safe_scale
-    intercept = slope * float(logistic.intercept_[0]) + offset
+    raw_weights, raw_intercept = _fit_scaled(matrix, y, ratio_columns, chosen)
     return LinearScorer(
-        feature_names=tuple(feature_names), weights=np.asarray(weights), intercept=intercept
+        feature_names=tuple(feature_names),
+        weights=np.asarray(slope * raw_weights, dtype=float),
+        intercept=slope * raw_intercept + offset,
+        regularization=chosen,
     )
 
 
@@ -171,6 +239,7 @@ __all__ = [
     "MIN_CLASS_EXAMPLES",
     "LinearScorer",
     "fit_scorer",
+    "log_count_ratios",
     "prior_scorer",
     "smallest_class",
 ]

@@ -6,16 +6,21 @@ from collections.abc import Sequence
 
 from training.analysis import Analysis
 from training.dataset import Example
-from training.features import FeatureBag, merge_bags
+from training.features import FeatureBag
 from training.level import LevelModel, fit_level
-from training.sentence_features import sentence_bags
+from training.sentence_features import SPARSE_PREFIXES, sentence_bags, text_bag
 
-SENTENCE_REGULARIZATION = 1.0
+CUE_TERM_PREFIX = "cue:"
+
+# C values to choose from by out-of-fold ROC AUC on the training sentences only. NB-scaled
+# presence features on thousands of BABE sentences want a small C; a few hundred sentences of the
+# project's own data want a larger one, so the grid spans both.
+SENTENCE_REGULARIZATION = (0.005, 0.02, 0.1, 0.5, 2.0)
 
 
 def sentence_bag(analysis: Analysis) -> FeatureBag:
     """One bag for a text labeled as one sentence (even if the splitter cut it in two)."""
-    return merge_bags(sentence_bags(analysis))
+    return text_bag(analysis)
 
 
 def sentence_training_set(
@@ -42,4 +47,9 @@ def fit_sentence_level(
     sentences: Sequence[Example], articles: Sequence[Example], scored: dict[str, Analysis]
 ) -> LevelModel:
     bags, labels = sentence_training_set(sentences, articles, scored)
-    return fit_level("sentence", bags, labels, regularization=SENTENCE_REGULARIZATION)
+    return fit_level(
+        "sentence", bags, labels, regularization=SENTENCE_REGULARIZATION,
+        # The tagger names words no lexicon lists (cue:<category>:<word>): like n-grams, a term
+        # seen in one training sentence only memorizes it.
+        rare_prefixes=(CUE_TERM_PREFIX,), log_ratio_prefixes=SPARSE_PREFIXES,
+    )

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from training.linear import fit_scorer, platt_scaling
+from training.linear import fit_scorer, log_count_ratios, platt_scaling
 
 
 def _toy_problem(seed: int = 0) -> tuple[sparse.csr_matrix, np.ndarray, list[str]]:
@@ -63,3 +63,32 @@ def test_platt_scaling_stays_finite_on_separable_scores() -> None:
     top = 1 / (1 + np.exp(-(slope * 3.0 + offset)))
     # Platt's targets for 4 positives are 5/6: the fit must not promise certainty.
     assert 0.8 < top < 0.999
+
+
+def test_log_count_ratios_follow_the_class_shares() -> None:
+    # column 0 only in positives, column 1 in both equally, column 2 only in negatives
+    matrix = sparse.csr_matrix(np.array([[1, 1, 0], [1, 1, 0], [0, 1, 1], [0, 1, 1]], float))
+    ratios = log_count_ratios(matrix, np.array([1, 1, 0, 0]))
+    # add-one counts: positives (3, 3, 1)/7, negatives (1, 3, 3)/7
+    assert ratios == pytest.approx([math.log(3), 0.0, -math.log(3)])
+
+
+def test_log_ratio_scaling_keeps_explanations_exact() -> None:
+    matrix, labels, names = _toy_problem(seed=3)
+    binary = sparse.csr_matrix((matrix.toarray() > 0).astype(float))
+    names = [f"ngram:{name}" for name in names]
+    scorer = fit_scorer(binary, labels, names, log_ratio_prefixes=("ngram:",))
+    logits = scorer.logits(binary)
+    for row in range(0, binary.shape[0], 7):
+        values = dict(zip(names, binary[row].toarray().ravel(), strict=True))
+        assert scorer.explain(values, {}).logit == pytest.approx(logits[row], abs=1e-9)
+    weights = dict(zip(scorer.feature_names, scorer.weights, strict=True))
+    assert weights["ngram:f0"] > 0 > weights["ngram:f1"]
+
+
+def test_regularization_is_chosen_among_the_candidates() -> None:
+    matrix, labels, names = _toy_problem(seed=1)
+    scorer = fit_scorer(matrix, labels, names, regularization=(0.0001, 1.0))
+    # the weakest C leaves nearly no signal: out-of-fold AUC prefers C=1
+    assert scorer.regularization == 1.0
+    assert fit_scorer(matrix, labels, names, regularization=0.5).regularization == 0.5
