@@ -14,6 +14,7 @@ from service.api.main import api_router
 from service.config import Settings
 from service.errors import install_error_handlers
 from service.registry import NoActiveModel, Registry, RegistryError
+from service.scoring import freeze_loaded_objects
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ def load_model_state(registry: Registry) -> ModelState:
         logger.error("refusing to load the active model: %s", error)
         return ModelState(problem=str(error))
     logger.info("serving model %s", manifest.version)
+    freeze_loaded_objects()
     return ModelState(model=model, manifest=manifest, problem=None)
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from threadpoolctl import threadpool_limits
 
 from service.registry import Manifest, ScoringModel
-from service.scoring import score_payload
+from service.scoring import freeze_loaded_objects, score_payload
 from training.benchmarks import BenchContext, BenchRow, DataMissing, load_tasks
 from training.model import SlantModel
 
@@ -119,6 +119,7 @@ def run_benchmarks(
     from training.train import train_model
 
     default_model = train_model([DEFAULT_CORPUS], evaluate=False)
+    freeze_loaded_objects()  # as the service does once its model is loaded
     context = BenchContext(data_dir=data_dir, default_model=default_model, full=full)
     rows: list[BenchRow] = []
     for name, run in tasks.items():

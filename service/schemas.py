@@ -1,6 +1,8 @@
 """Request and response models of the HTTP API (the score response is also the CLI's JSON).
 
 Every ``start``/``end`` is a character offset into ``ScoreResponse.text``, end exclusive.
+Explanations (``Contribution``, ``ScoreExplanation``) are the model's own frozen dataclasses from
+``training.explain``: the response carries and serializes them without copying.
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from training.explain import Contribution as Contribution  # re-exported: response schema
+from training.explain import ScoreExplanation
+
 Voice = Literal["writer", "reported", "quoted"]
 SourceKind = Literal["person", "organization", "media", "anonymous", "vague", "outlet"]
 Stance = Literal["neutral", "endorsing", "distancing", "emotive"]
-Span = tuple[int, int]
 
 
 class ScoreRequest(BaseModel):
@@ -100,23 +104,6 @@ class SourceProfile(BaseModel):
     kind: SourceKind
     mentions: int
     stances: dict[str, int]
-
-
-class Contribution(BaseModel):
-    feature: str
-    value: float
-    weight: float
-    contribution: float = Field(description="weight × value, in logit units.")
-    spans: list[Span]
-
-
-class ScoreExplanation(BaseModel):
-    """``intercept + Σ contribution == logit`` exactly; probability is the calibrated logit."""
-
-    intercept: float
-    logit: float
-    probability: float
-    contributions: list[Contribution]
 
 
 class ScoreResponse(BaseModel):

@@ -62,6 +62,17 @@ class Document:
         self._sentence_starts: list[int] = []
         self._quote_starts: list[int] = []
         self._paragraph_starts: list[int] = []
+        self._token_lowers: list[str] = []
+
+    def token_lowers(self) -> list[str]:
+        """``[token.lower for token in tokens]``, built once: matchers scan it many times."""
+        if len(self._token_lowers) != len(self.tokens):
+            self._token_lowers = [token.lower for token in self.tokens]
+        return self._token_lowers
+
+    def token_starts(self) -> list[int]:
+        """``[token.start for token in tokens]``, built once (sorted: bisect it)."""
+        return self._token_index()
 
     def _token_index(self) -> list[int]:
         if len(self._token_starts) != len(self.tokens):
@@ -208,4 +219,7 @@ def build_document(raw: str, *, html: bool = False) -> Document:
         QuotedRegion(start, end, depth, closed)
         for start, end, depth, closed in quoted_spans(text, paragraphs)
     ]
-    return Document(text, sentences, tokens, quotes, paragraphs, normalized.warnings)
+    document = Document(text, sentences, tokens, quotes, paragraphs, normalized.warnings)
+    document._token_starts = starts  # the columns the tokens were built from
+    document._token_lowers = lowers
+    return document

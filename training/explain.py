@@ -2,24 +2,39 @@
 
 Computation lives in ``training.linear``; rendering lives in the service. This module only holds
 the values, so an explanation can be compared, serialized and rendered without any model.
+
+These two dataclasses are also the API's schema for explanations (``service.schemas``): pydantic
+serializes them as they are, so a score response never copies its hundreds of contributions into
+dicts and validates them again. The field descriptions below are what ``/docs`` shows.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, Field, computed_field
 
 Span = tuple[int, int]
+
+# In the response schema every field is present, defaults included.
+_SCHEMA_CONFIG = ConfigDict(json_schema_serialization_defaults_required=True)
 
 
 @dataclass(frozen=True, slots=True)
 class Contribution:
+    """One named feature's share of a logit: ``contribution == weight × value``."""
+
     feature: str
     value: float
     weight: float
-    contribution: float  # weight × value, in the calibrated logit
-    spans: tuple[Span, ...] = ()
+    contribution: Annotated[float, Field(description="weight × value, in logit units.")]
+    spans: Annotated[
+        tuple[Span, ...], Field(description="Where the feature's evidence is in the text.")
+    ] = ()
+
+    __pydantic_config__ = _SCHEMA_CONFIG
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -33,10 +48,15 @@ class Contribution:
 
 @dataclass(frozen=True, slots=True)
 class ScoreExplanation:
+    """``intercept + Σ contribution == logit`` exactly; probability is the calibrated logit."""
+
     intercept: float
     logit: float
     contributions: tuple[Contribution, ...] = field(default_factory=tuple)
 
+    __pydantic_config__ = _SCHEMA_CONFIG
+
+    @computed_field(description="σ(logit), the calibrated probability.")  # type: ignore[prop-decorator]
     @property
     def probability(self) -> float:
         return sigmoid(self.logit)

@@ -81,7 +81,7 @@ def is_word(text: str) -> bool:
 def quoted_token_mask(document: Document) -> list[bool]:
     """For each token, whether it lies inside a direct quotation."""
     mask = [False] * len(document.tokens)
-    starts = [token.start for token in document.tokens]
+    starts = document.token_starts()
     for quote in document.quotes:
         first = bisect.bisect_left(starts, quote.start)
         last = bisect.bisect_left(starts, quote.end)

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -133,26 +134,45 @@ class LexiconMatch:
     entry: LexiconEntry
 
 
-# first token -> [(token sequence, entry)], longest sequence first; lists compare fastest with
-# slices of the document's lowercase tokens
-_Index = dict[str, list[tuple[list[str], LexiconEntry]]]
+# One-token terms by their token; longer terms by their first two tokens, each list longest first.
+# Most tokens start no term, and a common word that starts a longer one ("the", "it") is ruled
+# out by its next token with one dict look-up instead of a slice comparison per term.
+_Singles = dict[str, LexiconEntry]
+_Longer = dict[tuple[str, str], list[tuple[tuple[str, ...], LexiconEntry]]]
 
 
 class Lexicon:
-    """Validated entries plus a first-token index per kind for fast matching."""
+    """Validated entries plus, per kind, an index of their token sequences for fast matching."""
 
     def __init__(self, entries: Iterable[LexiconEntry], version: str) -> None:
         self.entries: tuple[LexiconEntry, ...] = tuple(entries)
         self.version = version
-        self._index: dict[str, _Index] = {"framing": {}, "reporting": {}}
+        self._singles: dict[str, _Singles] = {"framing": {}, "reporting": {}}
+        self._longer: dict[str, _Longer] = {"framing": {}, "reporting": {}}
+        self._longer_firsts: dict[str, frozenset[str]] = {}
         for entry in self.entries:
-            index = self._index[entry.kind]
             for surface in entry.surfaces:
-                tokens = list(term_tokens(surface))
-                index.setdefault(tokens[0], []).append((tokens, entry))
-        for index in self._index.values():
-            for candidates in index.values():
+                tokens = term_tokens(surface)
+                if len(tokens) == 1:
+                    self._singles[entry.kind][tokens[0]] = entry
+                else:
+                    key = (tokens[0], tokens[1])
+                    self._longer[entry.kind].setdefault(key, []).append((tokens, entry))
+        for kind, longer in self._longer.items():
+            for candidates in longer.values():
                 candidates.sort(key=lambda candidate: -len(candidate[0]))
+            self._longer_firsts[kind] = frozenset(first for first, _ in longer)
+
+    def __getstate__(self) -> dict[str, object]:
+        # The index is derived data: a pickled model stores the entries and rebuilds the index
+        # on load, so a model saved before the index changed shape still loads.
+        return {"entries": self.entries, "version": self.version}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        entries = state["entries"]
+        version = state["version"]
+        assert isinstance(entries, tuple) and isinstance(version, str)
+        self.__init__(entries, version)  # type: ignore[misc]
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -173,18 +193,28 @@ class Lexicon:
 
         A match never crosses a sentence boundary. Ties in length go to the earlier match.
         """
-        index = self._index[kind]
         tokens = doc.tokens
-        lowers = [token.lower for token in tokens]
-        candidates: list[tuple[int, int, LexiconEntry]] = []  # (start token, end token, entry)
-        # One comprehension over the tokens keeps the common case (no entry starts here) cheap.
-        for position in [i for i, lower in enumerate(lowers) if lower in index]:
+        lowers = doc.token_lowers()
+        positions = range(len(lowers))
+        singles = self._singles[kind]
+        # (start token, end token, entry). The scans run in C (map, compress): a document has
+        # a thousand tokens and only a few dozen start a term.
+        candidates: list[tuple[int, int, LexiconEntry]] = [
+            (position, position + 1, singles[lowers[position]])
+            for position in compress(positions, map(singles.__contains__, lowers))
+        ]
+        longer = self._longer[kind]
+        for position in compress(positions, map(self._longer_firsts[kind].__contains__, lowers)):
+            options = longer.get((lowers[position], lowers[position + 1])) if (
+                position + 1 < len(lowers)) else None
+            if options is None:
+                continue
             sentence = tokens[position].sentence
-            for sequence, entry in index[lowers[position]]:
+            for sequence, entry in options:
                 end = position + len(sequence)
                 if (
                     end <= len(lowers)
-                    and lowers[position:end] == sequence
+                    and tuple(lowers[position:end]) == sequence
                     and tokens[end - 1].sentence == sentence
                 ):
                     # shorter options stay candidates: one may fit where the longest overlaps

@@ -38,7 +38,21 @@ class SlantModel:
     def score(
         self, text: str, *, html: bool = False, explain_sentences: bool = True
     ) -> dict[str, Any]:
-        """Score one article; raises ``NothingToScore`` for a text without words."""
+        """Score one article; raises ``NothingToScore`` for a text without words.
+
+        The JSON-ready result of ``docs/architecture.md``, explanations included as dicts.
+        """
+        result = self.score_explained(text, html=html, explain_sentences=explain_sentences)
+        result["explanation"] = {
+            name: explanation.to_dict() for name, explanation in result["explanation"].items()
+        }
+        return result
+
+    def score_explained(
+        self, text: str, *, html: bool = False, explain_sentences: bool = True
+    ) -> dict[str, Any]:
+        """``score``'s result with each explanation left a ``ScoreExplanation``: the service
+        serializes those as they are instead of copying every contribution into a dict."""
         analysis = self.analyze(text, html=html)
         bag, bags, bias = stacked_article_bag(analysis, self.sentence)
         document = analysis.document
@@ -80,7 +94,7 @@ class SlantModel:
                 for s in analysis.profile.sources
             ],
             "source_asymmetry": analysis.profile.asymmetry,
-            "explanation": {name: e.to_dict() for name, e in explanations.items()},
+            "explanation": explanations,
             "warnings": list(document.warnings),
         }
 

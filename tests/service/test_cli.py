@@ -34,7 +34,7 @@ def run_slant(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[str
         input=stdin.decode(),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,  # training on a loaded 2-core machine
         check=False,
     )
 
@@ -229,7 +229,8 @@ def test_score_report_renders_the_session_model(
     assert main(["score", str(path), "--home", str(model_home)]) == 0
     out = capsys.readouterr().out
     assert "framing " in out and "loaded language" in out
-    assert "[so-called|doubt]" in out
+    # "claimed that ..." is an indirect attribution: its content is the source's claim.
+    assert "[so-called|doubt|reported]" in out
     assert "Ali Hassan" in out
     assert "Why framing" in out and "intercept" in out
 

@@ -307,3 +307,14 @@ def test_tokens_are_frozen() -> None:
     token = build_document("word").tokens[0]
     with pytest.raises(dataclasses.FrozenInstanceError):
         token.start = 3  # type: ignore[misc]
+
+
+def test_token_columns_match_the_tokens_and_follow_changes() -> None:
+    document = build_document("The Regime’s so-called REFORMS failed.\n\nCritics said so.")
+    assert document.token_lowers() == [
+        "the", "regime", "'s", "so-called", "reforms", "failed", ".", "critics", "said", "so", ".",
+    ]
+    assert document.token_starts() == [token.start for token in document.tokens]
+    rebuilt = Document(document.text, document.sentences, document.tokens[:3], document.quotes)
+    assert rebuilt.token_lowers() == ["the", "regime", "'s"]
+    assert rebuilt.token_starts() == [0, 4, 10]

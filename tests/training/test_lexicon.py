@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import pytest
@@ -321,3 +322,14 @@ def test_find_partial_phrase_at_text_end_is_no_match(small_lexicon: Lexicon) -> 
 def test_categories_in_canonical_order(small_lexicon: Lexicon) -> None:
     assert small_lexicon.categories() == ("doubt", "demonizing", "presupposition", "reporting")
     assert len(small_lexicon) == 11
+
+
+def test_pickled_lexicon_rebuilds_its_index(small_lexicon: Lexicon) -> None:
+    doc = build_document("The so-called reform met occupying forces, the regime said.")
+    restored = pickle.loads(pickle.dumps(small_lexicon))
+    assert restored.version == small_lexicon.version
+    assert restored.entries == small_lexicon.entries
+    assert restored.find(doc, "framing") == small_lexicon.find(doc, "framing")
+    assert [m.surface for m in restored.find(doc, "framing")] == [
+        "so-called", "occupying forces", "regime"
+    ]
