@@ -88,7 +88,9 @@ def speed_rows(
         "articles_per_s": (len(texts) / elapsed, "bar >= 150; " + TRANSFORMER_REFERENCE),
         "p50_ms": (1000 * _percentile(latencies, 0.5), TRANSFORMER_REFERENCE),
         "p99_ms": (1000 * _percentile(latencies, 0.99), TRANSFORMER_REFERENCE),
-        "peak_rss_mb": (peak_kb / 1024, None),
+        # ru_maxrss is the process's lifetime peak: alone (`--only speed`) it is the scorer's
+        # footprint; after other tasks it includes theirs.
+        "peak_rss_mb": (peak_kb / 1024, "peak of the whole bench process; run --only speed alone"),
     }
     return [
         BenchRow(task="speed", metric=metric, value=value, reference=reference,
