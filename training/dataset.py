@@ -13,16 +13,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from training.errors import DatasetError
+from training.lexicon import FRAMING_CATEGORIES, FramingCategory
 
-CUE_LABELS = (
-    "doubt",
-    "glorifying",
-    "demonizing",
-    "exaggeration",
-    "emotive",
-    "hedge",
-    "presupposition",
-)
+# Cue spans are labeled with the framing lexicon's categories: one list, in the lexicon.
+CUE_LABELS = FRAMING_CATEGORIES
 DIMENSIONS = (
     "loaded_language",
     "doubt",
@@ -36,9 +30,7 @@ ANNOTATION_LAYERS = ("spans", "attributions")
 
 SourceKind = Literal["person", "organization", "media", "anonymous", "vague", "outlet"]
 Stance = Literal["neutral", "endorsing", "distancing", "emotive"]
-CueLabel = Literal[
-    "doubt", "glorifying", "demonizing", "exaggeration", "emotive", "hedge", "presupposition"
-]
+CueLabel = FramingCategory
 
 
 class _Strict(BaseModel):

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 
 from training.document import Document
 
-Category = Literal[
+FramingCategory = Literal[
     "doubt",
     "glorifying",
     "demonizing",
@@ -31,13 +31,13 @@ Category = Literal[
     "emotive",
     "hedge",
     "presupposition",
-    "reporting",
 ]
+Category = Literal[FramingCategory, "reporting"]
 Stance = Literal["neutral", "endorsing", "distancing", "emotive"]
 Kind = Literal["framing", "reporting"]
 
 CATEGORIES: tuple[str, ...] = get_args(Category)
-FRAMING_CATEGORIES: tuple[str, ...] = tuple(c for c in CATEGORIES if c != "reporting")
+FRAMING_CATEGORIES: tuple[str, ...] = get_args(FramingCategory)
 DEFAULT_LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
 
 # A term is lowercase words separated by single spaces; inside a word only hyphens, straight
