@@ -8,7 +8,7 @@ from training.importers import load_dataset
 from training.importers.babe import babe_rows, locate_words, parse_words
 
 REPO = Path(__file__).resolve().parents[3]
-FIXTURE = REPO / "tests" / "fixtures" / "babe" / "final_labels_SG2.csv"
+FIXTURE = REPO / "tests" / "fixtures" / "babe" / "babe_sample.csv"  # written for the tests
 REAL = REPO.parent / "shared" / "data" / "babe" / "final_labels_SG2.csv"
 
 
@@ -57,8 +57,10 @@ def test_locate_words_matches_case_insensitively_and_across_apostrophes() -> Non
     assert missing == []
 
 
-def test_examples_carry_labels_spans_and_meta() -> None:
-    examples = load_dataset(f"babe={FIXTURE.parent}")
+def test_examples_carry_labels_spans_and_meta(tmp_path: Path) -> None:
+    # A folder is read through BABE's own file name, as a user points at the unpacked data set.
+    (tmp_path / "final_labels_SG2.csv").write_bytes(FIXTURE.read_bytes())
+    examples = load_dataset(f"babe={tmp_path}")
     first = examples[0]
     assert first.id == "babe:0" and first.level == "sentence" and first.biased
     assert [(s.start, s.end, s.label) for s in first.spans] == [

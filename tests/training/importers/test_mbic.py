@@ -6,7 +6,7 @@ from training.importers import load_dataset
 from training.importers.mbic import mbic_rows
 
 REPO = Path(__file__).resolve().parents[3]
-FIXTURE = REPO / "tests" / "fixtures" / "mbic" / "labeled_dataset.csv"
+FIXTURE = REPO / "tests" / "fixtures" / "mbic" / "mbic_sample.csv"  # written for the tests
 REAL = REPO.parent / "shared" / "data" / "mbic" / "labeled_dataset.csv"
 
 
