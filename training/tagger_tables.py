@@ -156,7 +156,8 @@ class WeightTables:
         starts = [tokens[index].start for index in candidates.tolist()]
         firsts = "".join(map(text.__getitem__, starts))
         # A capital's lowercase differs; comparing the two strings as arrays is one C loop.
-        upper_first = np.array(list(firsts)) != np.array(list(firsts.lower()))
+        # Per character: "İ".lower() is two characters, so lowering the whole string misaligns.
+        upper_first = np.array([c != c.lower() for c in firsts], dtype=bool)
         all_caps = np.zeros(len(candidates), dtype=bool)
         for position in np.flatnonzero(upper_first).tolist():
             word = tokens[int(candidates[position])].text

@@ -98,3 +98,12 @@ def test_short_texts_do_not_extrapolate_densities(trained_model: SlantModel) -> 
     }
     # Two cues of about 0.9 probability each, over the 100-word floor, not over 8 words.
     assert densities and all(value <= 1.0 for value in densities.values())
+
+
+def test_text_with_characters_that_lowercase_to_two_does_not_crash(
+    trained_model: SlantModel,
+) -> None:
+    # "İ".lower() is two characters; the tagger once misaligned its capitalization flags on it.
+    result = trained_model.score("İstanbul officials said the so-called reform İs stalled.")
+    assert result["text"].startswith("İstanbul")
+    assert any(cue["text"] == "so-called" for cue in result["cues"])
