@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from training.analysis import Analysis
-from training.article_ngrams import ngram_bag, without_ngrams
+from training.article_ngrams import ngram_bag
 from training.features import (
     ASYMMETRY_FEATURE,
     BIASED_SHARE_FEATURE,
@@ -32,17 +32,16 @@ def article_bag(
     ngrams: bool | frozenset[str] = True,
 ) -> FeatureBag:
     """Article-level features: cue densities by voice, attribution mix, sentence-bias summary,
-    and word n-grams: all of them (``ngrams=True``), none, or only the named ones (a fitted
-    model's vocabulary, so that scoring does not carry n-grams no model reads)."""
+    and word n-grams: all of them (``ngrams=True``), none, or only the given ones (as words
+    without the ``article_ngram:`` prefix: a fitted model's vocabulary, so that scoring does not
+    pay for n-grams no model reads)."""
     document = analysis.document
     words = sum(1 for token in document.tokens if is_word(token.text))
     per_hundred = 100.0 / max(words, MIN_DENSITY_WORDS)
     if not ngrams:  # False, or a model's vocabulary without n-grams
         bag = FeatureBag()
-    elif ngrams is True:
-        bag = ngram_bag(document)
     else:
-        bag = without_ngrams(ngram_bag(document), keep=ngrams)
+        bag = ngram_bag(document, keep=None if ngrams is True else ngrams)
     for cue in analysis.cues:
         bag.add(voice_feature(cue.voice, cue.category, density=True),
                 cue.probability * per_hundred, [(cue.start, cue.end)])

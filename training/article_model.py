@@ -17,7 +17,7 @@ import numpy as np
 
 from training.analysis import Analysis
 from training.article_features import article_bag
-from training.article_ngrams import fit_block_scorer, fit_space, is_article_ngram, without_ngrams
+from training.article_ngrams import fit_block_scorer, fit_space, ngram_words, without_ngrams
 from training.dataset import DIMENSIONS, Example
 from training.features import FeatureBag
 from training.level import FOLDS, LevelModel, fit_level
@@ -50,17 +50,14 @@ assert set(DIMENSION_FEATURES) == set(DIMENSIONS)
 
 
 def ngram_vocabulary(level: LevelModel | None) -> bool | frozenset[str]:
-    """What ``article_bag`` must extract for ``level``: its n-grams (or all, with no level).
+    """What ``article_bag`` must extract for ``level``: the words of its n-grams (or every
+    n-gram, with no level).
 
     Computed once per fitted space and kept on it as learned state (``article_ngrams_``):
     scoring asks for it on every article."""
     if level is None:
         return True
-    names: frozenset[str] | None = getattr(level.space, "article_ngrams_", None)
-    if names is None:
-        names = frozenset(name for name in level.space.vocabulary_ if is_article_ngram(name))
-        level.space.article_ngrams_ = names
-    return names
+    return ngram_words(level.space)
 
 
 def stacked_article_bag(

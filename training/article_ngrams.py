@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from itertools import islice, repeat
 from operator import add
 
@@ -79,25 +80,36 @@ class NgramSpans(dict[str, list[Span]]):
         return default
 
 
-def ngram_bag(document: Document) -> FeatureBag:
-    """A bag with the article's n-gram values; spans located on request (``NgramSpans``)."""
+def ngram_bag(document: Document, keep: AbstractSet[str] | None = None) -> FeatureBag:
+    """A bag with the article's n-gram values (spans located on request, ``NgramSpans``).
+
+    ``keep``: the n-grams to keep, as words without the prefix (``"so called"``); ``None``
+    keeps all. The norm is over every n-gram either way, so a kept value does not depend on
+    what else is kept. Counting the bare words first and naming only the kept ones is what makes
+    scoring with a fitted vocabulary cheap.
+    """
     lowers = [token.lower for token in document.tokens]
-    counts = Counter(map(ARTICLE_NGRAM_PREFIX.__add__, lowers))
-    spaced = map(ARTICLE_NGRAM_PREFIX.__add__, map(add, lowers, repeat(" ")))
-    counts.update(map(add, spaced, islice(lowers, 1, None)))
+    counts = Counter(lowers)
+    # Tokens never contain a space, so a bigram cannot collide with a unigram.
+    counts.update(map(add, map(add, lowers, repeat(" ")), islice(lowers, 1, None)))
     values = [1.0 + math.log(count) for count in counts.values()]
-    norm = math.sqrt(math.fsum(value * value for value in values)) or 1.0
-    return FeatureBag(
-        values=dict(zip(counts, [value / norm for value in values], strict=True)),
-        spans=NgramSpans(document),
-    )
+    scale = 1.0 / (math.sqrt(math.fsum(value * value for value in values)) or 1.0)
+    if keep is None:
+        named = dict(zip(map(ARTICLE_NGRAM_PREFIX.__add__, counts),
+                         [value * scale for value in values], strict=True))
+    else:
+        named = {
+            ARTICLE_NGRAM_PREFIX + words: value * scale
+            for words, value in zip(counts, values, strict=True) if words in keep
+        }
+    return FeatureBag(values=named, spans=NgramSpans(document))
 
 
 def is_article_ngram(name: str) -> bool:
     return name.startswith(ARTICLE_NGRAM_PREFIX)
 
 
-def without_ngrams(bag: FeatureBag, keep: set[str] | frozenset[str] = frozenset()) -> FeatureBag:
+def without_ngrams(bag: FeatureBag, keep: AbstractSet[str] = frozenset()) -> FeatureBag:
     """The bag without article n-grams, except those in ``keep``."""
     return FeatureBag(
         values={n: v for n, v in bag.values.items() if not is_article_ngram(n) or n in keep},
@@ -116,6 +128,16 @@ def fit_space(bags: Sequence[FeatureBag], min_df: int) -> FeatureSpace:
         frequency.update(bag.values.keys())
     kept = {n: 1.0 for n, count in frequency.items() if count >= min_df or not is_article_ngram(n)}
     return FeatureSpace(min_df=1).fit([FeatureBag(values=kept)])
+
+
+def ngram_words(space: FeatureSpace) -> frozenset[str]:
+    """The words of a fitted space's article n-grams (``"so called"``), cached on the space."""
+    words: frozenset[str] | None = getattr(space, "article_ngrams_", None)
+    if words is None:
+        start = len(ARTICLE_NGRAM_PREFIX)
+        words = frozenset(n[start:] for n in space.vocabulary_ if is_article_ngram(n))
+        space.article_ngrams_ = words
+    return words
 
 
 def block_scale(matrix: sparse.csr_matrix, ngram_columns: np.ndarray) -> np.ndarray:

@@ -15,14 +15,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
 from training.analysis import Analysis
 from training.article_features import article_bag
 from training.article_model import stacked_article_bag
-from training.article_ngrams import fit_block_scorer, fit_space, is_article_ngram
+from training.article_ngrams import fit_block_scorer, fit_space, ngram_words
 from training.dataset import LEANINGS, Example
 from training.explain import ScoreExplanation
 from training.features import FeatureBag, FeatureSpace
@@ -54,14 +53,14 @@ class LeaningModel:
     def classes(self) -> tuple[str, ...]:
         return tuple(self.scorers)
 
-    @cached_property
-    def ngram_names(self) -> frozenset[str]:
-        return frozenset(name for name in self.space.vocabulary_ if is_article_ngram(name))
+    @property
+    def ngram_words(self) -> frozenset[str]:
+        return ngram_words(self.space)
 
     def bag(self, analysis: Analysis, sentence_bias: Sequence[float]) -> FeatureBag:
         """The article bag this model reads: its own n-grams (whatever n-grams the framing
         model reads) and the framing features."""
-        return article_bag(analysis, sentence_bias, ngrams=self.ngram_names)
+        return article_bag(analysis, sentence_bias, ngrams=self.ngram_words)
 
     def explain(self, bag: FeatureBag) -> LeaningResult:
         """The leaning of one article bag, with one exact explanation per class."""
