@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
@@ -49,11 +51,18 @@ def header(response: ScoreResponse) -> Panel:
     for name, value in article.dimensions.model_dump().items():
         dimensions.add_row(name.replace("_", " "), f"{value:.2f}")
     if article.leaning is not None:
-        dimensions.add_row("leaning", str(article.leaning))
+        dimensions.add_row("leaning", leaning_summary(article.leaning))
     parts: list[Text | Table] = [title, dimensions]
     parts.extend(Text(f"warning: {warning}", style="yellow") for warning in response.warnings)
     model = f"model {response.model.version} · trained on {', '.join(response.model.trained_on)}"
     return Panel(Group(*parts), title="slant", subtitle=model, subtitle_align="right")
+
+
+def leaning_summary(leaning: dict[str, Any]) -> str:
+    """``right (left 0.21 · center 0.30 · right 0.49)``."""
+    probabilities = leaning.get("probabilities", {})
+    shares = " · ".join(f"{name} {value:.2f}" for name, value in probabilities.items())
+    return f"{leaning.get('label')} ({shares})" if shares else str(leaning.get("label"))
 
 
 def highlighted_text(response: ScoreResponse, *, plain: bool = False) -> Text:

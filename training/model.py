@@ -13,6 +13,7 @@ from training.analysis import Analysis, analyze
 from training.article_model import stacked_article_bag
 from training.cues import CueTagger
 from training.explain import ScoreExplanation
+from training.leaning import LeaningModel
 from training.level import LevelModel
 from training.lexicon import Lexicon
 
@@ -25,6 +26,9 @@ class SlantModel:
     sentence: LevelModel
     article: LevelModel
     dimensions: dict[str, LevelModel]
+    # Outlet leaning (left / center / right): only when the training data carried enough
+    # articles labeled with a leaning; otherwise the response's ``leaning`` is null.
+    leaning: LeaningModel | None = None
     trained_on: tuple[str, ...] = ()
     metrics: dict[str, float] = field(default_factory=dict)
 
@@ -54,7 +58,7 @@ class SlantModel:
         """``score``'s result with each explanation left a ``ScoreExplanation``: the service
         serializes those as they are instead of copying every contribution into a dict."""
         analysis = self.analyze(text, html=html)
-        bag, bags, bias = stacked_article_bag(analysis, self.sentence)
+        bag, bags, bias = stacked_article_bag(analysis, self.sentence, self.article)
         document = analysis.document
 
         framing = self.article.explain(bag)
@@ -64,6 +68,12 @@ class SlantModel:
             explanation = level.explain(bag)
             explanations[f"dimension:{name}"] = explanation
             dimension_scores[name] = explanation.probability
+        leaning = None
+        if self.leaning is not None:
+            result = self.leaning.explain(self.leaning.bag(analysis, bias))
+            leaning = result.to_dict()
+            for name, explanation in result.explanations.items():
+                explanations[f"leaning:{name}"] = explanation
         if explain_sentences:
             for index, sentence_bag in enumerate(bags):
                 explanations[f"sentence:{index}"] = self.sentence.explain(sentence_bag)
@@ -74,7 +84,7 @@ class SlantModel:
                 "framing": framing.probability,
                 "label": "framed" if framing.probability >= FRAMED_THRESHOLD else "not framed",
                 "dimensions": dimension_scores,
-                "leaning": None,
+                "leaning": leaning,
             },
             "sentences": [
                 {"start": s.start, "end": s.end, "bias": b}

@@ -26,6 +26,7 @@ from training.article_model import fit_article_levels, stacked_article_bag
 from training.dataset import Example
 from training.errors import DatasetError
 from training.importers import load_dataset
+from training.leaning import fit_leaning_level
 from training.level import FOLDS
 from training.lexicon import Lexicon, load_lexicon
 from training.linear import MIN_CLASS_EXAMPLES, RANDOM_STATE, smallest_class
@@ -95,9 +96,10 @@ def fit_model(
     scored = cross_fitted(examples, analyses)
     sentence = fit_sentence_level(sentences, articles, scored)
     framing, dimensions = fit_article_levels(articles, scored, sentence)
+    leaning = fit_leaning_level(articles, scored, sentence)
     return SlantModel(
         lexicon=lexicon, tagger=tagger, sentence=sentence, article=framing,
-        dimensions=dimensions,
+        dimensions=dimensions, leaning=leaning,
     )
 
 

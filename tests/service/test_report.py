@@ -12,6 +12,7 @@ from service.report import (
     contributions_table,
     cue_style,
     highlighted_text,
+    leaning_summary,
     render_report,
 )
 from service.schemas import ScoreResponse
@@ -81,3 +82,8 @@ def test_contributions_show_the_words_and_only_the_strongest() -> None:
     assert (rows[0][1], rows[0][2], rows[0][4]) == ("3", "+0.800", "regime")
     assert len(rows) == 3
     assert len(rows) <= TOP_CONTRIBUTIONS
+
+
+def test_leaning_summary_names_the_label_and_every_probability() -> None:
+    leaning = {"label": "right", "probabilities": {"left": 0.21, "center": 0.3, "right": 0.49}}
+    assert leaning_summary(leaning) == "right (left 0.21 · center 0.30 · right 0.49)"
