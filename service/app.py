@@ -1,8 +1,12 @@
-"""The FastAPI application."""
+"""The FastAPI application, and the switch that swaps its model atomically."""
 
 from __future__ import annotations
 
+import gc
 import logging
+import sqlite3
+import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,10 +17,14 @@ from service.api.deps import ModelState
 from service.api.main import api_router
 from service.config import Settings
 from service.errors import install_error_handlers
-from service.registry import NoActiveModel, Registry, RegistryError
+from service.jobs import JobStore
+from service.registry import Manifest, NoActiveModel, Registry, RegistryError, ScoringModel
 from service.scoring import freeze_loaded_objects
 
 logger = logging.getLogger(__name__)
+
+# How often (at most) a request looks at models/ACTIVE for an activation by another process.
+ACTIVE_CHECK_SECONDS = 1.0
 
 
 def load_model_state(registry: Registry) -> ModelState:
@@ -34,12 +42,121 @@ def load_model_state(registry: Registry) -> ModelState:
     return ModelState(model=model, manifest=manifest, problem=None)
 
 
+class ModelSwitch:
+    """Owns ``app.state.model_state``: a version is loaded whole, then one reference is replaced.
+
+    Every request takes the state object once (``get_model_state``) and scores with that object's
+    model and manifest, so a request in flight during a swap finishes with the model it started
+    with, and no request ever sees half of two models. Two ways in:
+
+    - ``activate`` (``POST /v1/models/{version}/activate``): load and verify the version (sha256,
+      libraries), write ``models/ACTIVE``, then swap;
+    - ``refresh`` (on requests, at most once per ``ACTIVE_CHECK_SECONDS``): read ``models/ACTIVE``
+      and, if another process (the training subprocess, ``slant models activate``, another
+      worker) named a different version, load it and swap. A version that cannot be loaded is
+      logged once and the current model keeps serving.
+
+    Loads run under a lock; a request that finds the lock taken does not wait, it is served by the
+    current model.
+    """
+
+    def __init__(
+        self, app: FastAPI, registry: Registry, *, interval: float = ACTIVE_CHECK_SECONDS
+    ) -> None:
+        self._app = app
+        self._registry = registry
+        self._interval = interval
+        self._lock = threading.Lock()
+        self._checked_at = float("-inf")
+        self._seen: str | None = None  # the content of ACTIVE last acted upon
+
+    @property
+    def state(self) -> ModelState:
+        state: ModelState = self._app.state.model_state
+        return state
+
+    def load_active(self) -> None:
+        with self._lock:
+            self._seen = self._read_active()
+            self._app.state.model_state = load_model_state(self._registry)
+            self._checked_at = time.monotonic()
+
+    def activate(self, version: str) -> Manifest:
+        """Load ``version`` fully, make it the registry's active one, then serve it."""
+        with self._lock:
+            model, manifest = self._registry.load(version)
+            self._registry.activate(version)
+            self._install(model, manifest)
+            self._seen = version
+        logger.info("activated model %s", version)
+        return manifest
+
+    def refresh(self) -> None:
+        now = time.monotonic()
+        if now - self._checked_at < self._interval or not self._lock.acquire(blocking=False):
+            return
+        try:
+            self._checked_at = now
+            active = self._read_active()
+            if active is None or active == self._seen:
+                return
+            self._seen = active
+            serving = self.state.manifest
+            if serving is not None and serving.version == active:
+                return
+            try:
+                model, manifest = self._registry.load(active)
+            except RegistryError as error:
+                logger.error(
+                    "model %s was activated but cannot be loaded: %s; still serving %s",
+                    active, error, serving.version if serving else "nothing",
+                )
+                if serving is None:
+                    self._app.state.model_state = ModelState(problem=str(error))
+                return
+            self._install(model, manifest)
+            logger.info("switched to model %s, activated by another process", active)
+        finally:
+            self._lock.release()
+
+    def _install(self, model: ScoringModel, manifest: Manifest) -> None:
+        # The previous model was frozen out of the collector's view after it was loaded; thaw
+        # everything so it can be collected once the last request using it is done.
+        gc.unfreeze()
+        # The one assignment that makes the new model visible to requests that start now.
+        self._app.state.model_state = ModelState(model=model, manifest=manifest, problem=None)
+        freeze_loaded_objects()
+
+    def _read_active(self) -> str | None:
+        try:
+            return self._registry.active_version()
+        except RegistryError as error:
+            logger.error("%s", error)
+            return None
+
+
+def report_interrupted_jobs(settings: Settings) -> None:
+    """Jobs a crash left running are failed now, and said so in the log; what a killed
+    training process left half-written in the registry is removed."""
+    try:
+        interrupted = JobStore.open(settings.home).recover_interrupted()
+        removed = Registry(settings.home).remove_abandoned()
+    except (sqlite3.Error, OSError) as error:
+        logger.error("cannot read the training jobs in %s: %s", settings.home, error)
+        return
+    for job in interrupted:
+        logger.error("training job %s failed: %s", job.id, job.error)
+    for name in removed:
+        logger.warning("removed %s, left unfinished in the registry", name)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.model_state = load_model_state(Registry(settings.home))
+        report_interrupted_jobs(settings)
+        app.state.model_switch.load_active()
         yield
 
     app = FastAPI(
@@ -50,6 +167,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.model_state = ModelState()
+    app.state.model_switch = ModelSwitch(app, Registry(settings.home))
     install_error_handlers(app)
     app.include_router(api_router)
     return app

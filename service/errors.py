@@ -24,6 +24,10 @@ logger = logging.getLogger(__name__)
 
 class ErrorCode(StrEnum):
     invalid_request = "invalid_request"
+    invalid_labels = "invalid_labels"
+    unauthorized = "unauthorized"
+    forbidden = "forbidden"
+    conflict = "conflict"
     invalid_encoding = "invalid_encoding"
     nothing_to_score = "nothing_to_score"
     not_found = "not_found"
@@ -40,6 +44,10 @@ class ErrorCode(StrEnum):
 
 _STATUS: dict[ErrorCode, int] = {
     ErrorCode.invalid_request: 422,
+    ErrorCode.invalid_labels: 422,
+    ErrorCode.unauthorized: 401,
+    ErrorCode.forbidden: 403,
+    ErrorCode.conflict: 409,
     ErrorCode.invalid_encoding: 400,
     ErrorCode.nothing_to_score: 400,
     ErrorCode.not_found: 404,

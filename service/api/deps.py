@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Protocol
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 
 from service.api.body import read_score_request
 from service.config import Settings
 from service.errors import ErrorCode, ServiceError
+from service.labels import LabelStore
 from service.registry import Manifest, ScoringModel
 from service.schemas import ScoreRequest
 
@@ -34,7 +35,18 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+class ModelRefresher(Protocol):
+    """Swaps ``app.state.model_state`` when another process activated a version."""
+
+    def refresh(self) -> None: ...
+
+
 def get_model_state(request: Request) -> ModelState:
+    """The one state object this request uses throughout: a swap during the request replaces
+    ``app.state.model_state`` but not the object the request already holds."""
+    refresher: ModelRefresher | None = getattr(request.app.state, "model_switch", None)
+    if refresher is not None:
+        refresher.refresh()
     state: ModelState = request.app.state.model_state
     return state
 
@@ -60,3 +72,20 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 ModelStateDep = Annotated[ModelState, Depends(get_model_state)]
 LoadedModelDep = Annotated[LoadedModel, Depends(get_loaded_model)]
 ScoreRequestDep = Annotated[ScoreRequest, Depends(get_score_request)]
+
+
+def get_label_store(request: Request, settings: SettingsDep) -> LabelStore:
+    """The label store under ``SLANT_HOME``, opened on first use and kept on the app."""
+    return app_label_store(request.app, settings)
+
+
+def app_label_store(app: FastAPI, settings: Settings) -> LabelStore:
+    store: LabelStore | None = getattr(app.state, "label_store", None)
+    if store is None:
+        # Opening twice from two threads is harmless: the store keeps no connection open.
+        store = LabelStore.open(settings.home)
+        app.state.label_store = store
+    return store
+
+
+LabelStoreDep = Annotated[LabelStore, Depends(get_label_store)]

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, BackgroundTasks, FastAPI, Request
 
 from service.api.body import ACCEPTED_MEDIA_TYPES, JSON
-from service.api.deps import LoadedModelDep, ScoreRequestDep
+from service.api.deps import LoadedModelDep, ScoreRequestDep, SettingsDep, app_label_store
+from service.config import Settings
 from service.errors import ErrorCode
 from service.schemas import ErrorResponse, ScoreRequest, ScoreResponse
 from service.scoring import score_payload
 
+logger = logging.getLogger(__name__)
 router = APIRouter(tags=["score"])
 
 _REQUEST_BODY: dict[str, Any] = {
@@ -47,12 +50,39 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     responses=_ERRORS,
     openapi_extra={"requestBody": _REQUEST_BODY},
 )
-def score(loaded: LoadedModelDep, request: ScoreRequestDep) -> ScoreResponse:
+def score(
+    loaded: LoadedModelDep,
+    request: ScoreRequestDep,
+    settings: SettingsDep,
+    http_request: Request,
+    background: BackgroundTasks,
+) -> ScoreResponse:
     """Score an article: scores, cues, attributions, sources and their explanation."""
-    return score_payload(
+    response = score_payload(
         loaded.model,
         loaded.manifest,
         request.text,
         html=request.format == "html",
         explain_sentences=request.explain_sentences,
     )
+    if settings.keep_scored:
+        # After the response is sent: keeping the text never delays or fails the scoring.
+        background.add_task(
+            keep_scored_text,
+            http_request.app,
+            settings,
+            response.text,
+            response.article.framing,
+            loaded.manifest.version,
+        )
+    return response
+
+
+def keep_scored_text(
+    app: FastAPI, settings: Settings, text: str, framing: float, model_version: str
+) -> None:
+    """Record a scored text for active learning (SLANT_KEEP_SCORED); a failure is only logged."""
+    try:
+        app_label_store(app, settings).record_scored(text, framing, model_version)
+    except Exception:
+        logger.exception("could not keep the scored text for active learning")
