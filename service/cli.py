@@ -1,31 +1,46 @@
 """The ``slant`` command line: score, train, serve, models.
 
-Exit codes: 0 success, 1 the registry cannot serve (no model, refused model), 2 bad input or
-usage (argparse's convention): unreadable or non-UTF-8 file, nothing to score, bad dataset.
+Exit codes: 0 success, 1 the registry cannot serve (no model, refused model) or refuses the
+change (unknown or active version, another training job running), 2 bad input or usage
+(argparse's convention): unreadable or non-UTF-8 file, nothing to score, bad dataset, 3 the
+quality gate kept the newly trained version inactive.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 from service.config import Settings
+from service.jobs import (
+    Job,
+    JobConflict,
+    JobReporter,
+    JobStateError,
+    JobStore,
+    TrainingOptions,
+)
 from service.registry import Manifest, Registry, RegistryError, ScoringModel
 from service.report import render_report
+from service.retrain import TrainingOutcome, run_training
 from service.scoring import score_payload
 from training.errors import DatasetError, NothingToScore
+from training.gate import DEFAULT_HOLDOUT, DEFAULT_TOLERANCE, GateReport
 from training.importers import parse_dataset_spec
 
 DEFAULT_DATASETS = (Path("datasets/core"),)
 HTML_SUFFIXES = {".html", ".htm"}
 EXIT_REGISTRY = 1
 EXIT_INPUT = 2
+EXIT_GATE = 3
 
 
 class CliError(Exception):
@@ -93,31 +108,107 @@ def run_score(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    registry = Registry(settings_for(args).home)
+    home = settings_for(args).home
+    registry = Registry(home)
     active = registry.active_version()
     if args.if_missing and active is not None:
         print(f"model {active} is active in {registry.models_dir}; nothing to do")
+        if args.job:
+            JobStore.open(home).finish(args.job, "succeeded", error=None, version=active)
         return 0
-    specs = args.dataset or [str(path) for path in DEFAULT_DATASETS]
-    paths = [parse_dataset_spec(spec)[1] for spec in specs]
-    missing = [str(path) for path in paths if not path.exists()]
-    if missing:
-        raise CliError(f"no such dataset: {', '.join(missing)}", EXIT_INPUT)
-    from training.train import train_model  # heavy; only this command needs it
+    options = training_options(args)
+    jobs = JobStore.open(home)
+    job = claim_job(jobs, args.job, options)
+    reporter = JobReporter(jobs, job.id)
+
+    def progress(stage: str) -> None:
+        reporter.stage(stage)
+        if args.job is None:  # someone is watching the terminal
+            print(f"{stage}…", file=sys.stderr)
 
     try:
-        model = train_model(specs)
+        missing = [
+            str(path) for spec in [*options.datasets, *options.eval]
+            if not (path := parse_dataset_spec(spec)[1]).exists()
+        ]
+        if missing:
+            raise DatasetError(f"no such dataset: {', '.join(missing)}")
+        with reporter.capturing_logs():
+            outcome = run_training(home, options, job_id=job.id, progress=progress)
     except DatasetError as error:
+        jobs.finish(job.id, "failed", error=str(error))
         raise CliError(str(error), EXIT_INPUT) from None
-    version = registry.save_model(model, paths)
-    registry.activate(version)
-    table = Table(title=f"model {version} (active)", title_justify="left")
+    except BaseException as error:  # Ctrl-C included: the job must not stay "running"
+        jobs.finish(job.id, "failed", error=f"{type(error).__name__}: {error}")
+        raise
+    jobs.finish(
+        job.id, "succeeded" if outcome.activated else "rejected-by-gate",
+        version=outcome.version, gate=outcome.gate,
+    )
+    print_outcome(outcome)
+    return 0 if outcome.activated else EXIT_GATE
+
+
+def training_options(args: argparse.Namespace) -> TrainingOptions:
+    try:
+        return TrainingOptions(
+            datasets=args.dataset or [str(path) for path in DEFAULT_DATASETS],
+            labels=args.labels,
+            eval=args.eval or [],
+            tolerance=args.tolerance,
+            holdout=args.holdout,
+            force=args.force,
+        )
+    except ValidationError as error:
+        problems = "; ".join(
+            f"--{item['loc'][0]}: {item['msg']}" for item in error.errors(include_url=False)
+        )
+        raise CliError(problems, EXIT_INPUT) from None
+
+
+def claim_job(jobs: JobStore, job_id: str | None, options: TrainingOptions) -> Job:
+    """The job this run reports to: the queued one it was started for, or a new one."""
+    try:
+        if job_id is not None:
+            return jobs.mark_running(job_id, os.getpid())
+        return jobs.create(options, kind="cli", pid=os.getpid())
+    except (JobConflict, JobStateError) as error:
+        raise CliError(str(error), EXIT_REGISTRY) from None
+
+
+def print_outcome(outcome: TrainingOutcome) -> None:
+    console = Console()
+    status = "active" if outcome.activated else "inactive: refused by the quality gate"
+    table = Table(title=f"model {outcome.version} ({status})", title_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")
-    for name, value in sorted(model.metrics.items()):
+    for name, value in sorted(outcome.metrics.items()):
         table.add_row(name, f"{value:.3f}")
-    Console().print(table)
-    return 0
+    console.print(table)
+    console.print(gate_table(outcome.gate))
+    console.print(f"gate: {outcome.gate.decision}: {outcome.gate.reason}", highlight=False)
+
+
+def gate_table(gate: GateReport) -> Table:
+    evaluation = gate.evaluation
+    table = Table(
+        title=f"quality gate against {gate.active_version or '(no active model)'}: "
+        f"{evaluation.sentences} sentences, {evaluation.articles} articles evaluated",
+        title_justify="left",
+    )
+    for column in ("metric", "active", "candidate", "delta", "tolerance", "items", "passed"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+
+    def number(value: float | None, sign: str = "") -> str:
+        return "n/a" if value is None else f"{value:{sign}.3f}"
+
+    for row in gate.comparisons:
+        table.add_row(
+            row.metric, number(row.active), number(row.candidate), number(row.delta, "+"),
+            f"{row.tolerance:.3f}", str(row.evaluated),
+            "yes" if row.passed else "NO",
+        )
+    return table
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -147,8 +238,39 @@ def run_models(args: argparse.Namespace) -> int:
         )
         print(
             f"{'*' if manifest.version == active else ' '} {manifest.version}  {manifest.created}"
-            f"  trained on {', '.join(manifest.trained_on) or '-'}  {metrics}"
+            f"  trained on {', '.join(manifest.trained_on) or '-'}  {gate_summary(manifest)}"
+            f"  {metrics}"
         )
+    return 0
+
+
+def gate_summary(manifest: Manifest) -> str:
+    gate = manifest.gate
+    if gate is None:
+        return "gate -"
+    failed = gate.failed_metrics
+    return f"gate {gate.decision}" + (f" ({', '.join(failed)})" if failed else "")
+
+
+def run_models_activate(args: argparse.Namespace) -> int:
+    """Activate (promote or roll back to) a version once it has loaded and passed its checks."""
+    registry = Registry(settings_for(args).home)
+    try:
+        registry.load(args.version)
+        registry.activate(args.version)
+    except RegistryError as error:
+        raise CliError(str(error), EXIT_REGISTRY) from None
+    print(f"model {args.version} is active; running services switch to it within a second")
+    return 0
+
+
+def run_models_delete(args: argparse.Namespace) -> int:
+    registry = Registry(settings_for(args).home)
+    try:
+        registry.delete(args.version)
+    except RegistryError as error:
+        raise CliError(str(error), EXIT_REGISTRY) from None
+    print(f"model {args.version} deleted")
     return 0
 
 
@@ -196,6 +318,24 @@ def build_parser() -> argparse.ArgumentParser:
         "babe=final_labels_SG2.csv (repeatable; default datasets/core)",
     )
     train.add_argument("--if-missing", action="store_true", help="only if no model is active")
+    train.add_argument("--labels", action="store_true", help="also train on the label store")
+    train.add_argument(
+        "--eval", action="append", metavar="[FORMAT=]PATH",
+        help="extra evaluation data for the quality gate, never trained on (repeatable)",
+    )
+    train.add_argument(
+        "--tolerance", type=float, default=DEFAULT_TOLERANCE,
+        help="how much worse than the active model a metric may be (default %(default)s)",
+    )
+    train.add_argument(
+        "--holdout", type=float, default=DEFAULT_HOLDOUT,
+        help="fraction of the training mix held back for evaluation (default %(default)s)",
+    )
+    train.add_argument(
+        "--force", action="store_true",
+        help="activate even if the quality gate refuses (recorded in the manifest)",
+    )
+    train.add_argument("--job", help=argparse.SUPPRESS)  # internal: the job to report to
     train.set_defaults(handler=run_train)
 
     serve = commands.add_parser("serve", parents=[home], help="run the HTTP API")
@@ -222,6 +362,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = commands.add_parser("models", parents=[home], help="list model versions")
     models.set_defaults(handler=run_models)
+    # --home may come before or after the action: the action's own default must not override
+    # a value given before it, so it has none (SUPPRESS).
+    action_home = argparse.ArgumentParser(add_help=False)
+    action_home.add_argument("--home", type=Path, default=argparse.SUPPRESS,
+                             help="registry directory (default: $SLANT_HOME or var)")
+    model_commands = models.add_subparsers(dest="models_command")
+    activate = model_commands.add_parser(
+        "activate", parents=[action_home], help="activate a version (promote or roll back)"
+    )
+    activate.add_argument("version")
+    activate.set_defaults(handler=run_models_activate)
+    delete = model_commands.add_parser(
+        "delete", parents=[action_home], help="delete an inactive version"
+    )
+    delete.add_argument("version")
+    delete.set_defaults(handler=run_models_delete)
+
+    from service.cli_labels import add_labels_commands  # it imports this module's helpers
+
+    add_labels_commands(commands)
     return parser
 
 

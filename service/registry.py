@@ -8,12 +8,15 @@ Layout::
     models/ACTIVE                    the active version's name, replaced atomically
 
 A version directory is written under a temporary name and renamed into place, so a reader never
-sees half a version. Loading verifies the artifact's sha256 and the library versions it was
-pickled with before unpickling anything.
+sees half a version; a deleted version is renamed away before it is removed, for the same reason.
+Activation and deletion hold an exclusive lock on ``.registry.lock`` (beside ``models/``), so a
+version cannot be deleted while another process activates it. Loading verifies the artifact's
+sha256 and the library versions it was pickled with before unpickling anything.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import platform
@@ -21,7 +24,9 @@ import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -30,11 +35,16 @@ from typing import Any, Protocol, runtime_checkable
 import joblib
 from pydantic import BaseModel, ValidationError
 
+from training.gate import GateReport
+
 VERSION_PATTERN = re.compile(r"\d{8}-\d{6}-[0-9a-f]{6}")
 ARTIFACT = "model.joblib"
 MANIFEST = "manifest.json"
 MODEL_CARD = "MODEL_CARD.md"
 ACTIVE = "ACTIVE"
+LOCK = ".registry.lock"
+# A hidden directory in models/ older than this was left by a writer that was killed.
+ABANDONED_AFTER_SECONDS = 3600.0
 
 # Pickled scikit-learn estimators and numpy arrays are only safe to load under the same
 # major.minor release they were written with; the others are recorded for the record.
@@ -48,6 +58,14 @@ class RegistryError(Exception):
 
 class NoActiveModel(RegistryError):
     """No version has been activated yet."""
+
+
+class UnknownVersion(RegistryError):
+    """No such version in the registry."""
+
+
+class ActiveVersion(RegistryError):
+    """The version is the active one (it cannot be deleted)."""
 
 
 @runtime_checkable
@@ -74,6 +92,13 @@ class DataFingerprint(BaseModel):
     bytes: int
 
 
+class LabelStoreFingerprint(BaseModel):
+    """The label store's content when a model was trained on it."""
+
+    sha256: str
+    examples: int
+
+
 class Manifest(BaseModel):
     version: str
     created: str  # UTC, ISO 8601
@@ -83,6 +108,11 @@ class Manifest(BaseModel):
     lexicon_version: str
     libraries: dict[str, str]
     artifact_sha256: str
+    # Written by gated training (absent in versions saved before it, or without it):
+    label_store: LabelStoreFingerprint | None = None  # when the label store was trained on
+    evaluation_data: list[DataFingerprint] = []  # the extra evaluation files (--eval)
+    gate: GateReport | None = None  # the comparison with the model active at the time
+    job: str | None = None  # the training job that made this version
 
 
 def library_versions() -> dict[str, str]:
@@ -141,7 +171,7 @@ class Registry:
     def version_dir(self, version: str) -> Path:
         # Only names this registry generates are accepted, so no name can leave models/.
         if not VERSION_PATTERN.fullmatch(version):
-            raise RegistryError(f"{version!r} is not a model version (YYYYMMDD-HHMMSS-xxxxxx)")
+            raise UnknownVersion(f"{version!r} is not a model version (YYYYMMDD-HHMMSS-xxxxxx)")
         return self.models_dir / version
 
     def list_versions(self) -> list[str]:
@@ -154,7 +184,16 @@ class Registry:
             if VERSION_PATTERN.fullmatch(entry.name) and (entry / MANIFEST).is_file()
         )
 
-    def save_model(self, model: ScoringModel, data_paths: Sequence[Path]) -> str:
+    def save_model(
+        self,
+        model: ScoringModel,
+        data_paths: Sequence[Path],
+        *,
+        label_store: LabelStoreFingerprint | None = None,
+        evaluation_paths: Sequence[Path] = (),
+        gate: GateReport | None = None,
+        job: str | None = None,
+    ) -> str:
         """Write a new version (artifact, manifest, model card) and return its name."""
         self.models_dir.mkdir(parents=True, exist_ok=True)
         created = datetime.now(UTC)
@@ -171,6 +210,10 @@ class Registry:
                 lexicon_version=model.lexicon_version,
                 libraries=library_versions(),
                 artifact_sha256=file_sha256(staging / ARTIFACT),
+                label_store=label_store,
+                evaluation_data=fingerprint_data(evaluation_paths),
+                gate=gate,
+                job=job,
             )
             (staging / MANIFEST).write_text(manifest.model_dump_json(indent=2) + "\n")
             (staging / MODEL_CARD).write_text(model_card(manifest))
@@ -181,27 +224,67 @@ class Registry:
             raise
         return version
 
+    def remove_abandoned(self, older_than: float = ABANDONED_AFTER_SECONDS) -> list[str]:
+        """Remove what a killed writer left: staging and deleted directories (hidden names) not
+        touched for ``older_than`` seconds; a save in progress is younger than that."""
+        if not self.models_dir.is_dir():
+            return []
+        removed = []
+        cutoff = time.time() - older_than
+        for entry in self.models_dir.iterdir():
+            if entry.name.startswith(".") and entry.is_dir() and entry.stat().st_mtime < cutoff:
+                shutil.rmtree(entry, ignore_errors=True)
+                removed.append(entry.name)
+        return sorted(removed)
+
     def _new_version(self, created: datetime) -> str:
         while True:
             version = f"{created:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
             if not (self.models_dir / version).exists():
                 return version
 
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Exclusive across processes: activation and deletion never interleave."""
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        with (self.home / LOCK).open("a") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
     def activate(self, version: str) -> None:
         """Make ``version`` the active model; ACTIVE is swapped in one rename."""
         self.version_dir(version)  # validates the name
-        if version not in self.list_versions():
-            raise RegistryError(f"no model version {version} in {self.models_dir}")
-        descriptor, temporary = tempfile.mkstemp(prefix=".ACTIVE-", dir=self.models_dir)
-        try:
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(version + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, self.models_dir / ACTIVE)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        with self._locked():
+            if version not in self.list_versions():
+                raise UnknownVersion(f"no model version {version} in {self.models_dir}")
+            descriptor, temporary = tempfile.mkstemp(prefix=".ACTIVE-", dir=self.models_dir)
+            try:
+                with os.fdopen(descriptor, "w") as handle:
+                    handle.write(version + "\n")
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(temporary, self.models_dir / ACTIVE)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+
+    def delete(self, version: str) -> None:
+        """Remove an inactive version; the active one is refused (``ActiveVersion``)."""
+        directory = self.version_dir(version)
+        with self._locked():
+            if version not in self.list_versions():
+                raise UnknownVersion(f"no model version {version} in {self.models_dir}")
+            if version == self.active_version():
+                raise ActiveVersion(
+                    f"model {version} is active; activate another version before deleting it"
+                )
+            # Renamed away first, so no reader ever lists a half-deleted version.
+            doomed = Path(tempfile.mkdtemp(prefix=f".deleted-{version}-", dir=self.models_dir))
+            os.replace(directory, doomed / version)
+        shutil.rmtree(doomed, ignore_errors=True)
 
     def active_version(self) -> str | None:
         path = self.models_dir / ACTIVE
@@ -216,7 +299,7 @@ class Registry:
         try:
             return Manifest.model_validate_json(path.read_bytes())
         except FileNotFoundError:
-            raise RegistryError(f"no model version {version} in {self.models_dir}") from None
+            raise UnknownVersion(f"no model version {version} in {self.models_dir}") from None
         except ValidationError as error:
             raise RegistryError(f"{path} is not a valid manifest: {error}") from None
 
@@ -260,9 +343,15 @@ def model_card(manifest: Manifest) -> str:
         f"| {name} | {value:.3f} |" for name, value in sorted(manifest.metrics.items())
     )
     libraries = ", ".join(f"{name} {version}" for name, version in manifest.libraries.items())
+    if manifest.label_store is not None:
+        data += (
+            f"\n- the label store ({manifest.label_store.examples} examples, fingerprint "
+            f"`{manifest.label_store.sha256[:12]}…`)"
+        )
+    job = f" by training job `{manifest.job}`" if manifest.job else ""
     return f"""# slant model {manifest.version}
 
-Created {manifest.created} (UTC). Lexicon version `{manifest.lexicon_version}`.
+Created {manifest.created} (UTC){job}. Lexicon version `{manifest.lexicon_version}`.
 Libraries: {libraries}.
 
 ## Trained on
@@ -276,7 +365,7 @@ Libraries: {libraries}.
 | metric | value |
 |---|---|
 {metrics}
-
+{gate_section(manifest)}
 ## Intended use
 
 Flagging framing in English news text for people who review it: standards editors, media
@@ -291,4 +380,39 @@ acting on a score.
   omission alone are mostly invisible to it.
 - Scores are probabilities of a label as the annotation guidelines define it, not a verdict on
   truth or on an outlet. Do not use them to rank or sanction people or outlets automatically.
+"""
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def gate_section(manifest: Manifest) -> str:
+    """The quality gate's comparison, for the model card (empty without one)."""
+    gate = manifest.gate
+    if gate is None:
+        return ""
+    evaluation = gate.evaluation
+    extra = "".join(
+        f"\n- `{item.path}` (sha256 `{item.sha256[:12]}…`)" for item in manifest.evaluation_data
+    )
+    rows = "\n".join(
+        f"| {row.metric} | {_number(row.active)} | {_number(row.candidate)} | "
+        f"{'n/a' if row.delta is None else f'{row.delta:+.3f}'} | {row.tolerance:.3f} | "
+        f"{row.evaluated} | {'yes' if row.passed else 'NO'} | {row.note or ''} |"
+        for row in gate.comparisons
+    )
+    forced = " The decision was forced (`--force`)." if gate.decision == "forced" else ""
+    return f"""
+## Quality gate
+
+Decision: **{gate.decision}**.{forced} {gate.reason}.
+Compared with model {gate.active_version or "(none)"} on {evaluation.sentences} sentences and
+{evaluation.articles} articles: {evaluation.held_out} held back from the training mix (fraction
+{evaluation.holdout}, seed {evaluation.seed}, by a hash of each example id) and {evaluation.extra}
+from extra evaluation data.{extra}
+
+| metric | active | candidate | delta | tolerance | items | passed | note |
+|---|---|---|---|---|---|---|---|
+{rows}
 """

@@ -45,7 +45,7 @@ def train_model(datasets: Sequence[str | Path], *, evaluate: bool = True) -> Sla
     """
     examples = collect_examples(datasets)
     lexicon = load_lexicon()
-    analyses = _analyze_all(examples, lexicon)
+    analyses = analyze_examples(examples, lexicon)
     model = fit_model(examples, analyses, lexicon)
     model.trained_on = tuple(str(dataset) for dataset in datasets)
     if evaluate:
@@ -66,7 +66,7 @@ def collect_examples(datasets: Sequence[str | Path]) -> list[Example]:
     return examples
 
 
-def _analyze_all(examples: Sequence[Example], lexicon: Lexicon) -> dict[str, Analysis]:
+def analyze_examples(examples: Sequence[Example], lexicon: Lexicon) -> dict[str, Analysis]:
     analyses = {}
     for example in examples:
         analysis = analyze(example.text, lexicon)
@@ -137,44 +137,74 @@ def _stratified_folds(examples: Sequence[Example]) -> list[tuple[set[str], set[s
     ]
 
 
+class PredictionTally:
+    """Gold labels and 0.5-threshold predictions per metric key, summarized as F1 and accuracy."""
+
+    def __init__(self) -> None:
+        self.truth: dict[str, list[int]] = {}
+        self.predicted: dict[str, list[int]] = {}
+
+    def record(self, key: str, actual: bool, probability: float) -> None:
+        self.truth.setdefault(key, []).append(int(actual))
+        self.predicted.setdefault(key, []).append(int(probability >= 0.5))
+
+    def metrics(self) -> dict[str, float]:
+        """``<key>:f1``, ``<key>:accuracy`` and ``<key>:evaluated`` (the number of items)."""
+        metrics: dict[str, float] = {}
+        for key, truth in self.truth.items():
+            predicted = self.predicted[key]
+            metrics[f"{key}:f1"] = float(f1_score(truth, predicted, zero_division=0.0))
+            metrics[f"{key}:accuracy"] = float(accuracy_score(truth, predicted))
+            metrics[f"{key}:evaluated"] = float(len(truth))
+        return metrics
+
+
+def tally_predictions(
+    model: SlantModel,
+    examples: Sequence[Example],
+    analyses: dict[str, Analysis],
+    tally: PredictionTally,
+) -> None:
+    """Record ``model``'s predictions on ``examples``: cue tagger, sentences, articles."""
+    for example in examples:
+        analysis = with_tagger(analyses[example.id], model.tagger)
+        if example.annotated("spans"):
+            labels = cue_labels(example, analysis.cues)
+            for cue, label in zip(analysis.cues, labels, strict=True):
+                tally.record("cue_tagger", bool(label), cue.probability)
+        if example.level == "sentence":
+            bias = model.sentence.probabilities([sentence_bag(analysis)])[0]
+            tally.record("sentence", example.biased, bias)
+            continue
+        bag = stacked_article_bag(analysis, model.sentence)[0]
+        if example.has_label("framing"):
+            tally.record("article", example.biased, float(model.article.explain(bag).probability))
+        for name, level in model.dimensions.items():
+            if example.has_label(name):
+                tally.record(f"dimension:{name}", example.dimension(name),
+                             level.explain(bag).probability)
+
+
+def evaluate_model(
+    model: SlantModel, examples: Sequence[Example], analyses: dict[str, Analysis]
+) -> dict[str, float]:
+    """Metrics of a fitted model on labeled examples it was not fitted on (a fixed test set)."""
+    tally = PredictionTally()
+    tally_predictions(model, examples, analyses, tally)
+    return tally.metrics()
+
+
 def cross_validate(
     examples: Sequence[Example], analyses: dict[str, Analysis], lexicon: Lexicon
 ) -> dict[str, float]:
     """Out-of-fold metrics of the whole fitting procedure (seeded stratified 5-fold)."""
     by_id = {e.id: e for e in examples}
-    truth: dict[str, list[int]] = {}
-    predicted: dict[str, list[int]] = {}
-
-    def record(key: str, actual: bool, probability: float) -> None:
-        truth.setdefault(key, []).append(int(actual))
-        predicted.setdefault(key, []).append(int(probability >= 0.5))
-
+    tally = PredictionTally()
     for train_ids, test_ids in _stratified_folds(examples):
         train = [e for e in examples if e.id in train_ids]
         model = fit_model(train, analyses, lexicon)
-        for example_id in sorted(test_ids):
-            example = by_id[example_id]
-            analysis = with_tagger(analyses[example_id], model.tagger)
-            if example.annotated("spans"):
-                labels = cue_labels(example, analysis.cues)
-                for cue, label in zip(analysis.cues, labels, strict=True):
-                    record("cue_tagger", bool(label), cue.probability)
-            if example.level == "sentence":
-                bias = model.sentence.probabilities([sentence_bag(analysis)])[0]
-                record("sentence", example.biased, bias)
-                continue
-            bag = stacked_article_bag(analysis, model.sentence)[0]
-            record("article", example.biased, float(model.article.explain(bag).probability))
-            for name, level in model.dimensions.items():
-                if example.has_label(name):
-                    record(f"dimension:{name}", example.dimension(name),
-                           level.explain(bag).probability)
-
-    metrics: dict[str, float] = {}
-    for key in truth:
-        metrics[f"{key}:f1"] = float(f1_score(truth[key], predicted[key], zero_division=0.0))
-        metrics[f"{key}:accuracy"] = float(accuracy_score(truth[key], predicted[key]))
-        metrics[f"{key}:evaluated"] = float(len(truth[key]))
+        tally_predictions(model, [by_id[i] for i in sorted(test_ids)], analyses, tally)
+    metrics = tally.metrics()
     metrics["cue_lexicon_recall"] = _lexicon_recall(examples, analyses)
     metrics["examples:sentence"] = float(sum(e.level == "sentence" for e in examples))
     metrics["examples:article"] = float(sum(e.level == "article" for e in examples))

@@ -6,16 +6,18 @@ import io
 import json
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from service.cli import main
+from service.jobs import TrainingOptions
 from service.registry import Registry
+from service.retrain import TrainingOutcome
 from tests.service.conftest import CORE_DATASET, REPO, USE_REAL_MODEL, save_active
 from tests.service.fakes import FakeModel
+from training.gate import EvaluationSummary, GateReport
 
 ARTICLE = (
     "The regime claimed that the so-called protesters were paid. "
@@ -149,16 +151,29 @@ def test_score_report_shows_scores_cues_sources_and_reasons(
 
 @pytest.fixture
 def stub_training(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """Replace ``training.train`` with a module whose ``train_model`` returns the fake."""
+    """Replace the training run with one that saves the fake model as a first model."""
     calls: list[list[str]] = []
 
-    def train_model(datasets: list[str]) -> FakeModel:
-        calls.append(list(datasets))
-        return FakeModel()
+    def run_training(
+        home: Path, options: TrainingOptions, *, job_id: str | None = None, progress: object = None
+    ) -> TrainingOutcome:
+        calls.append(list(options.datasets))
+        registry = Registry(home)
+        gate = GateReport(
+            decision="first", passed=True, forced=False, tolerance=options.tolerance,
+            active_version=None,
+            evaluation=EvaluationSummary(holdout=options.holdout, seed=42, held_out=0, extra=0,
+                                         sentences=0, articles=0, ids_sha256="0" * 64),
+            comparisons=[], reason="no active model to compare with",
+        )
+        version = registry.save_model(
+            FakeModel(), [Path(spec) for spec in options.datasets], gate=gate, job=job_id
+        )
+        registry.activate(version)
+        return TrainingOutcome(version=version, activated=True, gate=gate,
+                               metrics=dict(FakeModel.metrics))
 
-    module = types.ModuleType("training.train")
-    module.train_model = train_model  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "training.train", module)
+    monkeypatch.setattr("service.cli.run_training", run_training)
     return calls
 
 
