@@ -7,8 +7,10 @@ indirect attribution (the source's claim in the writer's paraphrase), ``writer``
 outlet's own words).
 
 The ``CueTagger`` is a logistic regression over every content word (and every lexicon token):
-the word, its stem and suffix, the words two either side, word pairs, subjectivity and
-sentiment lists, the lexicon category, voice and capitalization (``training.tagger_features``).
+the word, its stem, suffix and character n-grams (which carry what was learned about
+"leftists" over to "globalists"), the words two either side, word pairs, subjectivity and
+sentiment lists, the lexicon category, voice and capitalization (``training.tagger_features``);
+its C and cut-off are chosen together on inner folds of the training texts.
 It returns each lexicon candidate with its probability in context ("regime" in "the Zionist
 regime" versus "the sanctions regime"), plus every other word whose probability reaches the
 threshold chosen by inner cross-validation on the training texts; such a cue's ``term`` is the
@@ -34,6 +36,7 @@ from training.attribution import Attribution
 from training.document import Document
 from training.lexicon import Lexicon
 from training.tagger_features import (
+    CHAR_NGRAM_PREFIX,
     TokenContext,
     list_vocabulary,
     memberships,
@@ -55,6 +58,13 @@ THRESHOLD_GRID = np.round(np.arange(0.10, 0.905, 0.02), 2)
 # is loaded: their tokens are left out of training rather than all counted as loaded.
 MAX_SPAN_WORDS = 5
 INNER_FOLDS = 3
+# C values for the tagger's logistic regression, chosen by out-of-fold F1 on inner folds of the
+# training texts. Character n-grams add dozens of correlated features per word; smaller C keeps
+# them from memorizing the training words.
+REGULARIZATION = (0.25, 0.5)
+# Character n-grams pay off on thousands of annotated sentences and can cost on a few hundred
+# (the project's own data): the inner folds also try the model without them, at this C.
+PLAIN_REGULARIZATION = 0.5
 FALLBACK_CATEGORY = "emotive"
 
 
@@ -171,8 +181,8 @@ def _token_labels(sample: TaggingSample, context: TokenContext,
     return labels, categories
 
 
-def _best_threshold(labels: np.ndarray, probabilities: np.ndarray) -> float:
-    """The cut-off with the best F1 of out-of-fold probabilities (ties: the higher one)."""
+def _best_cut(labels: np.ndarray, probabilities: np.ndarray) -> tuple[float, float]:
+    """(cut-off, F1) of the best cut-off of out-of-fold probabilities (ties: the higher one)."""
     best, best_f1 = DEFAULT_THRESHOLD, -1.0
     positives = float(labels.sum())
     for threshold in THRESHOLD_GRID:
@@ -181,7 +191,7 @@ def _best_threshold(labels: np.ndarray, probabilities: np.ndarray) -> float:
         f1 = 2 * hits / (positives + float(predicted.sum())) if positives else 0.0
         if f1 >= best_f1:
             best, best_f1 = float(threshold), f1
-    return best
+    return best, best_f1
 
 
 class CueTagger:
@@ -192,11 +202,16 @@ class CueTagger:
     cross-validation on the training texts (never on the texts being evaluated).
     """
 
-    def __init__(self, regularization: float = 0.5, max_span_words: int = MAX_SPAN_WORDS,
-                 inner_folds: int = INNER_FOLDS) -> None:
+    def __init__(self, regularization: float | Sequence[float] = REGULARIZATION,
+                 max_span_words: int = MAX_SPAN_WORDS,
+                 inner_folds: int = INNER_FOLDS, character_ngrams: bool | None = None) -> None:
+        """``regularization``: C or C values to choose from; ``character_ngrams``: use them,
+        not, or (``None``) choose on inner folds, against a model without them at
+        ``PLAIN_REGULARIZATION``."""
         self.regularization = regularization
         self.max_span_words = max_span_words
         self.inner_folds = inner_folds
+        self.character_ngrams = character_ngrams
 
     def fit(self, samples: Sequence[TaggingSample]) -> CueTagger:
         vocabulary: dict[str, int] = {}
@@ -234,31 +249,59 @@ class CueTagger:
             self.constant_ = float(y[0]) if len(y) else UNTRAINED_PROBABILITY
             return self
         matrix = _matrix(rows, len(vocabulary))
-        self.threshold_ = self._inner_threshold(matrix, y, np.asarray(groups))
-        model = self._model().fit(matrix, y)
         names = sorted(vocabulary, key=vocabulary.__getitem__)
-        self.tables_ = WeightTables(
-            dict(zip(names, model.coef_[0].tolist(), strict=True)), float(model.intercept_[0]),
-            words | list_vocabulary(), pairs,
-        )
+        plain = np.array([not name.startswith(CHAR_NGRAM_PREFIX) for name in names])
+        (self.regularization_, self.character_ngrams_), self.threshold_ = self._inner_choice(
+            matrix, y, np.asarray(groups), plain)
+        columns = np.arange(len(names)) if self.character_ngrams_ else np.flatnonzero(plain)
+        model = self._logistic(self.regularization_).fit(matrix[:, columns], y)
+        weights = dict.fromkeys(names, 0.0)  # a left-out character n-gram weighs nothing
+        weights.update(zip([names[column] for column in columns.tolist()],
+                           model.coef_[0].tolist(), strict=True))
+        self.tables_ = WeightTables(weights, float(model.intercept_[0]),
+                                    words | list_vocabulary(), pairs)
         return self
 
-    def _model(self) -> LogisticRegression:
-        return LogisticRegression(C=self.regularization, solver="liblinear", dual=True,
+    @staticmethod
+    def _logistic(regularization: float) -> LogisticRegression:
+        return LogisticRegression(C=regularization, solver="liblinear", dual=True,
                                   max_iter=1000)
 
-    def _inner_threshold(self, matrix: sparse.csr_matrix, y: np.ndarray,
-                         groups: np.ndarray) -> float:
+    def _settings(self) -> list[tuple[float, bool]]:
+        """The (C, character n-grams) pairs to choose from."""
+        grid = ([float(self.regularization)] if isinstance(self.regularization, int | float)
+                else [float(value) for value in self.regularization])
+        if self.character_ngrams is not None:
+            return [(value, self.character_ngrams) for value in grid]
+        return [(value, True) for value in grid] + [(PLAIN_REGULARIZATION, False)]
+
+    def _inner_choice(self, matrix: sparse.csr_matrix, y: np.ndarray, groups: np.ndarray,
+                      plain: np.ndarray) -> tuple[tuple[float, bool], float]:
+        """((C, character n-grams), cut-off) with the best F1 of out-of-fold probabilities on
+        inner folds of the training texts; a fallback setting and the default cut-off when the
+        folds cannot tell. ``plain`` marks the columns that are not character n-grams."""
+        settings = self._settings()
+        # too few texts to choose: the plain model when it is an option (the safer of the two)
+        fallback = settings[-1] if self.character_ngrams is None else settings[0]
         folds = min(self.inner_folds, len(np.unique(groups)))
         if folds < 2:
-            return DEFAULT_THRESHOLD
-        probabilities = np.zeros(len(y))
-        for train, held_out in GroupKFold(n_splits=folds).split(matrix, y, groups):
-            if len(np.unique(y[train])) < 2:
-                return DEFAULT_THRESHOLD
-            model = self._model().fit(matrix[train], y[train])
-            probabilities[held_out] = model.predict_proba(matrix[held_out])[:, 1]
-        return _best_threshold(y, probabilities)
+            return fallback, DEFAULT_THRESHOLD
+        splits = list(GroupKFold(n_splits=folds).split(matrix, y, groups))
+        if any(len(np.unique(y[train])) < 2 for train, _ in splits):
+            return fallback, DEFAULT_THRESHOLD
+        best: tuple[float, tuple[float, bool], float] | None = None  # (F1, setting, cut-off)
+        for setting in settings:
+            regularization, characters = setting
+            columns = matrix if characters else matrix[:, np.flatnonzero(plain)]
+            probabilities = np.zeros(len(y))
+            for train, held_out in splits:
+                model = self._logistic(regularization).fit(columns[train], y[train])
+                probabilities[held_out] = model.predict_proba(columns[held_out])[:, 1]
+            threshold, f1 = _best_cut(y, probabilities)
+            if best is None or f1 > best[0]:
+                best = (f1, setting, threshold)
+        assert best is not None
+        return best[1], best[2]
 
     def category_of(self, word: str) -> str:
         """The category of a cue no lexicon lists: the training spans' most frequent label for

@@ -4,7 +4,9 @@ Every feature of a token belongs to one of four groups, and the split is what ma
 fast (``training.cues.CueTagger`` sums per-group weight tables instead of building strings):
 
 - **self**: a function of the token's own lowercase word only (``w=``, ``stem=``, ``suf=``,
-  word-list memberships, suffix cues);
+  word-list memberships, suffix cues; and its character n-grams ``c=``, ``char_ngrams``);
+  scoring looks their sum up per word, so character n-grams cost nothing at scoring time for a
+  word of the tables and one look-up per n-gram, once, for any other word;
 - **neighbour**: a function of one neighbouring word and its offset (-2, -1, +1, +2) only, with
   ``<s>`` / ``</s>`` past the sentence's ends (``w-1=``, ``list+1=``);
 - **pair**: the word with its left or right neighbour (``bl=a|b``, ``br=a|b``);
@@ -60,6 +62,8 @@ _STEM_SUFFIXES = (
     ("s", ""),
 )
 _MIN_STEM = 3
+CHAR_NGRAM_SIZES = (2, 3, 4, 5)
+CHAR_NGRAM_PREFIX = "c="
 
 
 def stem(word: str) -> str:
@@ -112,6 +116,21 @@ def self_features(word: str) -> tuple[str, ...]:
     if len(word) <= 3:
         features.append("short")
     return tuple(features)
+
+
+@lru_cache(maxsize=1 << 16)
+def char_ngrams(word: str) -> tuple[str, ...]:
+    """Character n-grams of the word marked at both ends ("c=<sl", "c=amm", "c=ms>").
+
+    Also features of the word itself, kept apart from ``self_features`` so that a tagger that
+    chose not to use them (``CueTagger.character_ngrams_``) never builds them when scoring.
+    """
+    marked = f"<{word}>"
+    return tuple(
+        f"{CHAR_NGRAM_PREFIX}{marked[start:start + size]}"
+        for size in CHAR_NGRAM_SIZES
+        for start in range(len(marked) - size + 1)
+    )
 
 
 @lru_cache(maxsize=1 << 18)
@@ -246,6 +265,7 @@ def token_features(document: Document, context: TokenContext, index: int) -> lis
     """Every feature of one token (the training path; scoring sums the same groups' weights)."""
     word = context.lowers[index]
     features = list(self_features(word))
+    features.extend(char_ngrams(word))
     for offset in NEIGHBOUR_OFFSETS:
         features.extend(neighbour_features(offset, context.window(index, offset)))
     features.extend(pair_features(context.window(index, -1), word, context.window(index, 1)))

@@ -19,12 +19,14 @@ from training.document import Document
 from training.lexicon import FRAMING_CATEGORIES
 from training.tagger_features import (
     BEGIN,
+    CHAR_NGRAM_PREFIX,
     END,
     LIST_NEIGHBOUR_OFFSETS,
     NEIGHBOUR_OFFSETS,
     VOICE_NAMES,
     FlagKey,
     TokenContext,
+    char_ngrams,
     flag_features,
     self_features,
     wordlists,
@@ -56,10 +58,12 @@ class WeightTables:
         """``pairs`` maps each pair feature's name to its two words (a word may contain "|")."""
         self.weights = {name: weight for name, weight in weights.items() if weight != 0.0}
         self.intercept = intercept
+        # a tagger fitted without character n-grams never builds them for a word
+        self.characters = any(name.startswith(CHAR_NGRAM_PREFIX) for name in self.weights)
         vocabulary = sorted(set(words) | {BEGIN, END})
         self.index = {word: position for position, word in enumerate(vocabulary)}
         self.unknown = len(vocabulary)  # the id of every other word: zero in neighbour tables
-        self.own = np.array([self._sum(self_features(word)) for word in vocabulary] + [0.0])
+        self.own = np.array([self._own(word) for word in vocabulary] + [0.0])
         self.neighbours = {offset: self._neighbour_table(offset) for offset in NEIGHBOUR_OFFSETS}
         width = len(vocabulary) + 1
         keyed: dict[str, dict[int, float]] = {"bl=": {}, "br=": {}}
@@ -98,10 +102,18 @@ class WeightTables:
         weights = self.weights
         return float(sum(weights.get(name, 0.0) for name in names))
 
+    def _own(self, word: str) -> float:
+        """Σ weights of the word's own features, character n-grams included."""
+        own = self._sum(self_features(word))
+        # tables saved before character n-grams existed have no such weights
+        if getattr(self, "characters", False):
+            own += self._sum(char_ngrams(word))
+        return own
+
     def _own_unknown(self, word: str) -> float:
         value = self.unknown_own.get(word)
         if value is None:
-            value = self._sum(self_features(word))
+            value = self._own(word)
             if len(self.unknown_own) < _MAX_CACHED_WORDS:
                 self.unknown_own[word] = value
         return value

@@ -4,10 +4,16 @@ import numpy as np
 
 from training.analysis import analyze
 from training.attribution import find_attributions
-from training.cues import CueTagger, TaggingSample, find_candidates
+from training.cues import (
+    PLAIN_REGULARIZATION,
+    REGULARIZATION,
+    CueTagger,
+    TaggingSample,
+    find_candidates,
+)
 from training.document import build_document
 from training.lexicon import load_lexicon
-from training.tagger_features import token_context, token_features
+from training.tagger_features import char_ngrams, self_features, token_context, token_features
 
 
 def _cues(text: str) -> dict[str, str]:
@@ -134,3 +140,75 @@ def test_loaded_keeps_cues_at_or_above_the_threshold() -> None:
     assert all(c.probability >= tagger.threshold_ for c in loaded)
     assert {c.text for c in cues} - {c.text for c in loaded} == {
         c.text for c in cues if c.probability < tagger.threshold_}
+
+
+def test_token_features_include_character_ngrams_of_the_marked_word() -> None:
+    grams = char_ngrams("slams")
+    assert {"c=<s", "c=ms>", "c=<sla", "c=lams>"} <= set(grams)
+    assert "c=<slams>" not in grams  # longer than the largest n-gram size
+    assert not set(grams) & set(self_features("slams"))  # kept apart for plain taggers
+    assert char_ngrams("ab") == ("c=<a", "c=ab", "c=b>", "c=<ab", "c=ab>", "c=<ab>")
+    analysis = analyze("The senator slams critics.", load_lexicon())
+    context = token_context(analysis.document, analysis.attributions, [])
+    index = analysis.document.text.index("slams")
+    token = next(t.index for t in analysis.document.tokens if t.start == index)
+    assert set(grams) <= set(token_features(analysis.document, context, token))
+
+
+def test_unseen_word_form_shares_weight_through_its_character_ngrams() -> None:
+    samples = [
+        _sample(f"The {word} ran the city council.", (word, "demonizing"))
+        for word in ("leftists", "globalists", "statists", "loyalists")
+    ] + [
+        _sample(f"The {word} met in the city council.")
+        for word in ("clerks", "officers", "members", "voters")
+    ]
+    tagger = CueTagger(regularization=1.0).fit(samples * 3)
+    cues = _tag(tagger, "The communists ran the city council.")
+    plain = _tag(tagger, "The committee ran the city council.")
+    assert "communists" in cues  # never seen, but scored as loaded through "ists>"
+    assert cues["communists"][2] > plain.get("committee", ("", "", 0.0))[2]
+
+
+def test_regularization_is_chosen_from_the_grid_on_inner_folds() -> None:
+    tagger = _context_tagger()
+    assert (tagger.regularization_, tagger.character_ngrams_) in {
+        *((value, True) for value in REGULARIZATION), (PLAIN_REGULARIZATION, False)}
+    fixed = CueTagger(regularization=2.0, character_ngrams=True).fit([
+        _sample("The brutal regime fell.", ("brutal", "demonizing")),
+        _sample("The sanctions regime ended.", ("regime", "demonizing")),
+        _sample("The council met today."),
+    ] * 3)
+    assert fixed.regularization_ == 2.0
+
+
+def test_a_tagger_without_character_ngrams_gives_them_no_weight() -> None:
+    samples = [_sample("The brutal regime jailed its critics.", ("brutal", "demonizing")),
+               _sample("The council met today.")] * 4
+    plain = CueTagger(regularization=1.0, character_ngrams=False).fit(samples)
+    assert plain.character_ngrams_ is False
+    assert not any(name.startswith("c=") for name in plain.tables_.weights)
+    assert any(name.startswith("w=") for name in plain.tables_.weights)
+    assert not plain.tables_.characters
+    with_characters = CueTagger(regularization=1.0, character_ngrams=True).fit(samples)
+    assert any(name.startswith("c=") for name in with_characters.tables_.weights)
+    assert with_characters.tables_.characters
+
+
+def test_compiled_scores_with_character_ngrams_cover_unseen_words() -> None:
+    loaded = "The brutal regime jailed its critics."
+    neutral = "Exporters worry about the sanctions regime."
+    samples = [_sample(loaded, ("brutal", "demonizing")), _sample(neutral)] * 6
+    tagger = CueTagger(regularization=1.0, character_ngrams=True).fit(samples)
+    analysis = analyze("The brutish regime muzzled exporters.", load_lexicon())  # unseen words
+    context, probabilities = tagger.token_probabilities(
+        analysis.document, analysis.attributions, analysis.cues)
+    weights = tagger.tables_.weights
+    expected = [
+        tagger.tables_.intercept + sum(weights.get(name, 0.0) for name in
+                                       token_features(analysis.document, context, index))
+        for index in context.candidates
+    ]
+    np.testing.assert_allclose(probabilities, 1 / (1 + np.exp(-np.array(expected))), rtol=1e-9)
+    brutish = context.candidates.index(analysis.document.text.split().index("brutish"))
+    assert probabilities[brutish] > 1 / (1 + np.exp(-tagger.tables_.intercept))

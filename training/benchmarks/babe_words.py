@@ -14,7 +14,8 @@ held-out sentence the tagger's loaded words are compared with the annotated ``bi
 
 Models: ``public`` = ``CueTagger`` fitted (``training.tagging.fit_tagger``, the code path of
 ``slant train``) on the training folds' sentences with their biased words as cue spans (the
-``babe`` importer); its threshold comes from inner folds of those training sentences.
+``babe`` importer); its threshold, its C and whether it uses character n-grams come from
+inner folds of those training sentences.
 ``--full`` also reports ``public`` trained on the training folds plus every PTC article
 (another corpus, so nothing of the held-out fold leaks). ``default`` = the shipped model's
 tagger (``datasets/core`` only), zero-shot on every sentence of every fold.
