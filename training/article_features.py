@@ -15,7 +15,6 @@ from training.features import (
     MEAN_BIAS_FEATURE,
     FeatureBag,
     distinct_reports,
-    is_word,
     source_kind_feature,
     stance_feature,
     voice_feature,
@@ -36,7 +35,7 @@ def article_bag(
     without the ``article_ngram:`` prefix: a fitted model's vocabulary, so that scoring does not
     pay for n-grams no model reads)."""
     document = analysis.document
-    words = sum(1 for token in document.tokens if is_word(token.text))
+    words = sum(document.word_flags())
     per_hundred = 100.0 / max(words, MIN_DENSITY_WORDS)
     if not ngrams:  # False, or a model's vocabulary without n-grams
         bag = FeatureBag()

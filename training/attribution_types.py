@@ -45,7 +45,7 @@ class DocumentIndex:
         self.doc = doc
         self.tokens = doc.tokens
         self.text = doc.text
-        self.token_starts = [token.start for token in self.tokens]
+        self.token_starts = doc.token_starts()  # the document's own column: read only
         self.sentence_first = [
             bisect_left(self.token_starts, sentence.start) for sentence in doc.sentences
         ]

@@ -10,7 +10,8 @@ from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import compress, repeat
+from operator import itemgetter, not_
 
 from training.normalize import html_to_text, normalize_text
 from training.quotes import quoted_spans
@@ -63,12 +64,32 @@ class Document:
         self._quote_starts: list[int] = []
         self._paragraph_starts: list[int] = []
         self._token_lowers: list[str] = []
+        self._token_texts: list[str] = []
+        self._word_flags: list[bool] = []
 
     def token_lowers(self) -> list[str]:
         """``[token.lower for token in tokens]``, built once: matchers scan it many times."""
         if len(self._token_lowers) != len(self.tokens):
             self._token_lowers = [token.lower for token in self.tokens]
         return self._token_lowers
+
+    def token_texts(self) -> list[str]:
+        """``[token.text for token in tokens]``, built once (for C-level passes over words)."""
+        if len(self._token_texts) != len(self.tokens):
+            self._token_texts = [token.text for token in self.tokens]
+        return self._token_texts
+
+    def word_flags(self) -> list[bool]:
+        """For every token, whether it is a word (``is_word``: it has a letter or digit), built
+        once."""
+        if len(self._word_flags) != len(self.tokens):
+            texts = self.token_texts()
+            # Most tokens start with a letter or digit; only the others need a closer look.
+            flags = list(map(str.isalnum, map(itemgetter(0), texts)))
+            for index in compress(range(len(flags)), map(not_, flags)):
+                flags[index] = is_word(texts[index])
+            self._word_flags = flags
+        return self._word_flags
 
     def token_starts(self) -> list[int]:
         """``[token.start for token in tokens]``, built once (sorted: bisect it)."""
@@ -171,11 +192,20 @@ class Document:
         return max(bisect_right(self._paragraph_starts, char_pos) - 1, 0)
 
 
+def is_word(text: str) -> bool:
+    """Whether a token is a word: it has a letter or digit (punctuation and symbols are not)."""
+    # Most tokens start with a letter or digit; only the rest ("'s", "$5") need a full scan.
+    return text[:1].isalnum() or any(character.isalnum() for character in text)
+
+
 # Frozen dataclasses pay for object.__setattr__ on every field, and a Document holds thousands
-# of tokens: tokens are allocated in bulk and filled column by column through the slot
-# descriptors (same type, same values, no per-token Python frame).
+# of tokens: tokens (and sentences) are allocated in bulk and filled column by column through
+# the slot descriptors (same type, same values, no per-object Python frame).
 _TOKEN_FIELD_SETTERS: tuple[Callable[[Token, object], None], ...] = tuple(
     getattr(Token, name).__set__ for name in ("start", "end", "text", "lower", "sentence", "index")
+)
+_SENTENCE_FIELD_SETTERS: tuple[Callable[[Sentence, object], None], ...] = tuple(
+    getattr(Sentence, name).__set__ for name in ("start", "end", "index")
 )
 
 
@@ -188,6 +218,16 @@ def _make_tokens(
     for setter, column in zip(_TOKEN_FIELD_SETTERS, columns, strict=True):
         deque(map(setter, tokens, column), maxlen=0)
     return tokens
+
+
+def _make_sentences(bounds: list[tuple[int, int]]) -> list[Sentence]:
+    count = len(bounds)
+    sentences: list[Sentence] = list(map(object.__new__, repeat(Sentence, count)))
+    set_start, set_end, set_index = _SENTENCE_FIELD_SETTERS
+    deque(map(set_start, sentences, map(itemgetter(0), bounds)), maxlen=0)
+    deque(map(set_end, sentences, map(itemgetter(1), bounds)), maxlen=0)
+    deque(map(set_index, sentences, range(count)), maxlen=0)
+    return sentences
 
 
 def _sentence_column(sentence_bounds: list[tuple[int, int]], token_starts: list[int]) -> list[int]:
@@ -208,7 +248,7 @@ def build_document(raw: str, *, html: bool = False) -> Document:
     paragraphs = paragraph_spans(text)
     starts, ends, surfaces = tokenize(text)
     sentence_bounds = sentence_spans(text, paragraphs, starts, ends)
-    sentences = [Sentence(start, end, index) for index, (start, end) in enumerate(sentence_bounds)]
+    sentences = _make_sentences(sentence_bounds)
 
     lowers = list(map(str.casefold, surfaces))
     if "’" in text:  # str.replace returns the same string when there is nothing to replace
@@ -222,4 +262,5 @@ def build_document(raw: str, *, html: bool = False) -> Document:
     document = Document(text, sentences, tokens, quotes, paragraphs, normalized.warnings)
     document._token_starts = starts  # the columns the tokens were built from
     document._token_lowers = lowers
+    document._token_texts = surfaces
     return document

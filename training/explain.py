@@ -1,7 +1,8 @@
 """Explanations as plain data: for one score, ``intercept + Σ contribution = logit``.
 
-Computation lives in ``training.linear``; rendering lives in the service. This module only holds
-the values, so an explanation can be compared, serialized and rendered without any model.
+Computation lives in ``training.linear``; rendering lives in the service. This module holds the
+values (and ``explanation_from_terms``, which assembles them from a scorer's terms), so an
+explanation can be compared, serialized and rendered without any model.
 
 These two dataclasses are also the API's schema for explanations (``service.schemas``): pydantic
 serializes them as they are, so a score response never copies its hundreds of contributions into
@@ -11,6 +12,7 @@ dicts and validates them again. The field descriptions below are what ``/docs`` 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -46,6 +48,12 @@ class Contribution:
         }
 
 
+_CONTRIBUTION_SETTERS = tuple(
+    getattr(Contribution, name).__set__
+    for name in ("feature", "value", "weight", "contribution", "spans")
+)
+
+
 @dataclass(frozen=True, slots=True)
 class ScoreExplanation:
     """``intercept + Σ contribution == logit`` exactly; probability is the calibrated logit."""
@@ -68,6 +76,39 @@ class ScoreExplanation:
             "probability": self.probability,
             "contributions": [c.to_dict() for c in self.contributions],
         }
+
+
+# One explanation term, keyed for sorting: (-|contribution|, feature, value, weight, contribution).
+Term = tuple[float, str, float, float, float]
+
+
+def explanation_from_terms(
+    intercept: float, terms: list[Term], spans: Mapping[str, Iterable[Span]]
+) -> ScoreExplanation:
+    """The explanation with these terms, largest contribution first (ties by feature name),
+    each with its feature's spans from ``spans``; ``terms`` is sorted in place.
+
+    Contributions are built without the frozen dataclass ``__init__`` (one
+    ``object.__setattr__`` call per field): an article's explanations hold hundreds of them.
+    Same type, same values.
+    """
+    terms.sort()  # feature names are unique: the order never depends on the later fields
+    set_feature, set_value, set_weight, set_contribution, set_spans = _CONTRIBUTION_SETTERS
+    new = object.__new__
+    contributions = []
+    for _, feature, value, weight, contribution in terms:
+        instance = new(Contribution)
+        set_feature(instance, feature)
+        set_value(instance, value)
+        set_weight(instance, weight)
+        set_contribution(instance, contribution)
+        set_spans(instance, tuple(spans.get(feature, ())))
+        contributions.append(instance)
+    return ScoreExplanation(
+        intercept=intercept,
+        logit=intercept + math.fsum([term[4] for term in terms]),
+        contributions=tuple(contributions),
+    )
 
 
 def sigmoid(logit: float) -> float:

@@ -29,6 +29,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from training.attribution import Attribution
 from training.document import Document
+from training.document import is_word as is_word  # re-exported: features name words by it
 
 Span = tuple[int, int]
 NGRAM_PREFIX = "ngram:"
@@ -73,11 +74,6 @@ class FeatureBag:
         self.spans.setdefault(name, []).extend(spans)
 
 
-def is_word(text: str) -> bool:
-    # Most tokens start with a letter or digit; only the rest ("'s", "$5") need a full scan.
-    return text[:1].isalnum() or any(character.isalnum() for character in text)
-
-
 def quoted_token_mask(document: Document) -> list[bool]:
     """For each token, whether it lies inside a direct quotation."""
     mask = [False] * len(document.tokens)
@@ -85,8 +81,7 @@ def quoted_token_mask(document: Document) -> list[bool]:
     for quote in document.quotes:
         first = bisect.bisect_left(starts, quote.start)
         last = bisect.bisect_left(starts, quote.end)
-        for index in range(first, last):
-            mask[index] = True
+        mask[first:last] = [True] * (last - first)
     return mask
 
 

@@ -13,7 +13,6 @@ ROC AUC on the training data is kept (the data the scorer is fitted on, nothing 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -24,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from training.explain import Contribution, ScoreExplanation, Span
+from training.explain import ScoreExplanation, Span, Term, explanation_from_terms
 
 RANDOM_STATE = 42
 MIN_CLASS_EXAMPLES = 2
@@ -49,37 +48,34 @@ class LinearScorer:
     def columns(self) -> dict[str, int]:
         return {name: column for column, name in enumerate(self.feature_names)}
 
+    @cached_property
+    def nonzero_weights(self) -> dict[str, float]:
+        """The weight of every feature whose weight is not zero (the only ones that explain)."""
+        return {
+            name: weight
+            for name, weight in zip(self.feature_names, self.weights.tolist(), strict=True)
+            if weight != 0.0
+        }
+
     def explain(
         self, values: Mapping[str, float], spans: Mapping[str, Sequence[Span]]
     ) -> ScoreExplanation:
         """The exact additive explanation of one unit's named feature values.
 
         Names the scorer does not know, and zero values or weights, contribute nothing, exactly
-        as in ``logits`` over the transformed matrix.
+        as in ``logits`` over the transformed matrix. Contributions come largest first (ties by
+        name).
         """
-        columns = self.columns
-        contributions = []
+        weights = self.nonzero_weights
+        terms: list[Term] = []
         for name, value in values.items():
-            column = columns.get(name)
-            if column is None or value == 0.0:
+            weight = weights.get(name)
+            if weight is None or value == 0.0:
                 continue
-            weight = float(self.weights[column])
-            if weight == 0.0:
-                continue
-            contributions.append(
-                Contribution(
-                    feature=name,
-                    value=float(value),
-                    weight=weight,
-                    contribution=weight * float(value),
-                    spans=tuple(spans.get(name, ())),
-                )
-            )
-        contributions.sort(key=lambda c: (-abs(c.contribution), c.feature))
-        logit = self.intercept + math.fsum(c.contribution for c in contributions)
-        return ScoreExplanation(
-            intercept=self.intercept, logit=logit, contributions=tuple(contributions)
-        )
+            value = float(value)
+            contribution = weight * value
+            terms.append((-abs(contribution), name, value, weight, contribution))
+        return explanation_from_terms(self.intercept, terms, spans)
 
 
 def _logistic(regularization: float) -> LogisticRegression:

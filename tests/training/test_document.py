@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from training.document import Document, QuotedRegion, Sentence, Token, build_document
+from training.document import (
+    Document,
+    QuotedRegion,
+    Sentence,
+    Token,
+    build_document,
+    is_word,
+)
 
 TASNIM_TITLE = "Iraqi FM’s Remarks on Need for US Troops Draw Strong Criticism"
 
@@ -318,3 +325,18 @@ def test_token_columns_match_the_tokens_and_follow_changes() -> None:
     rebuilt = Document(document.text, document.sentences, document.tokens[:3], document.quotes)
     assert rebuilt.token_lowers() == ["the", "regime", "'s"]
     assert rebuilt.token_starts() == [0, 4, 10]
+    assert rebuilt.token_texts() == ["The", "Regime", "’s"]
+
+
+def test_word_flags_mark_tokens_with_a_letter_or_digit() -> None:
+    document = build_document("“Hussein’s” 5 $5 — U.S. ... 'em ½!")
+    assert [token.text for token in document.tokens] == [
+        "“", "Hussein", "’s", "”", "5", "$", "5", "—", "U.S.", ".", ".", ".", "'", "em", "½", "!",
+    ]
+    assert document.word_flags() == [
+        False, True, True, False, True, False, True, False, True, False, False, False, False,
+        True, True, False,
+    ]
+    assert document.word_flags() == [is_word(token.text) for token in document.tokens]
+    rebuilt = Document(document.text, document.sentences, document.tokens[:3], document.quotes)
+    assert rebuilt.word_flags() == [False, True, True]

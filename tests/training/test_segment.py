@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from training.quotes import quoted_spans
-from training.segment import paragraph_spans, sentence_spans, tokenize
+from training.segment import TOKEN_PATTERN, paragraph_spans, sentence_spans, tokenize
 
 
 def token_texts(text: str) -> list[str]:
@@ -52,6 +54,24 @@ def quotes(text: str) -> list[tuple[str, int, bool]]:
 )
 def test_tokenize(text: str, expected: list[str]) -> None:
     assert token_texts(text) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(
+    st.text(max_size=80),
+    st.lists(st.sampled_from(["U.S.", "Mr.", " ", "  ", "\n", "\t", "’s", "'", "so-called", "3.5",
+                              "\u00a0", "\u2003", "x", "É", "\u0301", "!", ".", "\u200b"]),
+             max_size=30).map("".join),
+))  # fmt: skip
+def test_tokenize_finds_exactly_the_token_pattern_matches(text: str) -> None:
+    # tokenize derives offsets from one findall over whitespace-prefixed tokens: it must agree
+    # with the token pattern's own matches on any text, whitespace of every kind included.
+    matches = list(TOKEN_PATTERN.finditer(text))
+    assert tokenize(text) == (
+        [match.start() for match in matches],
+        [match.end() for match in matches],
+        [match.group() for match in matches],
+    )
 
 
 def test_tokenize_offsets_point_into_the_text() -> None:
