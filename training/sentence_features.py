@@ -17,18 +17,17 @@ The feature families the sentence model scales by naive-Bayes log-count ratios a
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 
 from training.analysis import Analysis
-from training.document import Document
+from training.document import Document, Token
 from training.features import (
     NGRAM_PREFIX,
     FeatureBag,
     Span,
     cue_feature,
     distinct_reports,
-    is_word,
-    ngram_feature,
     quoted_token_mask,
     source_kind_feature,
     stance_feature,
@@ -52,19 +51,30 @@ def _add_words(bag: FeatureBag, document: Document, token_indices: Sequence[int]
     kilobytes long.
     """
     tokens = document.tokens
+    words = document.word_flags()
     seen: dict[str, list[Span]] = {}
-    previous: int | None = None
+    previous: Token | None = None
     for index in token_indices:
-        token = tokens[index]
-        if quoted[index] or not is_word(token.text):
+        if quoted[index] or not words[index]:
             previous = None
             continue
-        seen.setdefault(ngram_feature((token.lower,)), []).append((token.start, token.end))
+        token = tokens[index]
+        lower = token.lower
+        # Names built inline (``ngram_feature`` spelled out): this loop runs for every word.
+        name = NGRAM_PREFIX + lower
+        spans = seen.get(name)
+        if spans is None:
+            seen[name] = [(token.start, token.end)]
+        else:
+            spans.append((token.start, token.end))
         if previous is not None:
-            first = tokens[previous]
-            name = ngram_feature((first.lower, token.lower))
-            seen.setdefault(name, []).append((first.start, token.end))
-        previous = index
+            name = NGRAM_PREFIX + previous.lower + " " + lower
+            spans = seen.get(name)
+            if spans is None:
+                seen[name] = [(previous.start, token.end)]
+            else:
+                spans.append((previous.start, token.end))
+        previous = token
     for name, spans in seen.items():
         bag.values[name] = 1.0
         bag.spans.setdefault(name, []).extend(spans)
@@ -73,13 +83,12 @@ def _add_words(bag: FeatureBag, document: Document, token_indices: Sequence[int]
 def _token_units(document: Document, one_unit: bool) -> list[range]:
     if one_unit:
         return [range(len(document.tokens))]
+    # Sentences tile the tokens in order: a sentence's tokens are those starting before its end.
+    starts = document.token_starts()
     ranges: list[range] = []
-    tokens = document.tokens
     first = 0
     for sentence in document.sentences:
-        last = first
-        while last < len(tokens) and tokens[last].sentence == sentence.index:
-            last += 1
+        last = bisect_left(starts, sentence.end, first)
         ranges.append(range(first, last))
         first = last
     return ranges
