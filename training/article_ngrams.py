@@ -149,7 +149,8 @@ def block_scale(matrix: sparse.csr_matrix, ngram_columns: np.ndarray) -> np.ndar
 
 def _logistic(regularization: float) -> LogisticRegression:
     # The dual problem is the cheap one with far more n-gram columns than articles.
-    return LogisticRegression(C=regularization, max_iter=5000, solver="liblinear", dual=True)
+    return LogisticRegression(C=regularization, max_iter=5000, solver="liblinear", dual=True,
+                              random_state=RANDOM_STATE)
 
 
 def _fit(matrix: sparse.csr_matrix, y: np.ndarray, ngram_columns: np.ndarray,

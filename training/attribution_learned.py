@@ -52,6 +52,7 @@ from training.attribution_types import Attribution, ReportingCue
 from training.dataset import Example
 from training.document import Document, build_document
 from training.lexicon import Lexicon, Stance, load_lexicon
+from training.linear import RANDOM_STATE
 from training.source_names import SpeakerNames
 from training.sources import SourceMention
 
@@ -94,7 +95,8 @@ class LinearTable:
             (np.ones(len(indices)), indices, np.arange(0, rows * width + 1, width)),
             shape=(rows, len(vocabulary)),
         )
-        model = LogisticRegression(solver="liblinear", dual=True, C=self.c, max_iter=500)
+        model = LogisticRegression(solver="liblinear", dual=True, C=self.c, max_iter=500,
+                                   random_state=RANDOM_STATE)
         model.fit(matrix, np.asarray(labels))
         weights = model.coef_[0]
         self.tables_ = {template: {} for template in self.templates}

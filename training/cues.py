@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
+from joblib import Parallel, delayed
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
@@ -35,6 +36,7 @@ from sklearn.model_selection import GroupKFold
 from training.attribution import Attribution
 from training.document import Document
 from training.lexicon import Lexicon
+from training.linear import RANDOM_STATE
 from training.tagger_features import (
     CHAR_NGRAM_PREFIX,
     TokenContext,
@@ -181,6 +183,14 @@ def _token_labels(sample: TaggingSample, context: TokenContext,
     return labels, categories
 
 
+def _held_out_probabilities(
+    model: LogisticRegression, matrix: sparse.csr_matrix, y: np.ndarray, train: np.ndarray,
+    held_out: np.ndarray,
+) -> np.ndarray:
+    """Probabilities of the held-out rows from ``model`` fitted on the training rows."""
+    return np.asarray(model.fit(matrix[train], y[train]).predict_proba(matrix[held_out])[:, 1])
+
+
 def _best_cut(labels: np.ndarray, probabilities: np.ndarray) -> tuple[float, float]:
     """(cut-off, F1) of the best cut-off of out-of-fold probabilities (ties: the higher one)."""
     best, best_f1 = DEFAULT_THRESHOLD, -1.0
@@ -265,7 +275,7 @@ class CueTagger:
     @staticmethod
     def _logistic(regularization: float) -> LogisticRegression:
         return LogisticRegression(C=regularization, solver="liblinear", dual=True,
-                                  max_iter=1000)
+                                  max_iter=1000, random_state=RANDOM_STATE)
 
     def _settings(self) -> list[tuple[float, bool]]:
         """The (C, character n-grams) pairs to choose from."""
@@ -294,9 +304,15 @@ class CueTagger:
             regularization, characters = setting
             columns = matrix if characters else matrix[:, np.flatnonzero(plain)]
             probabilities = np.zeros(len(y))
-            for train, held_out in splits:
-                model = self._logistic(regularization).fit(columns[train], y[train])
-                probabilities[held_out] = model.predict_proba(columns[held_out])[:, 1]
+            # joblib: sequential by default, a pool or a Dask cluster under parallel_config
+            fitted = Parallel()(
+                delayed(_held_out_probabilities)(
+                    self._logistic(regularization), columns, y, train, held_out
+                )
+                for train, held_out in splits
+            )
+            for (_, held_out), values in zip(splits, fitted, strict=True):
+                probabilities[held_out] = values
             threshold, f1 = _best_cut(y, probabilities)
             if best is None or f1 > best[0]:
                 best = (f1, setting, threshold)

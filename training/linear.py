@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+from joblib import Parallel, delayed
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
@@ -79,7 +80,10 @@ class LinearScorer:
 
 
 def _logistic(regularization: float) -> LogisticRegression:
-    return LogisticRegression(C=regularization, max_iter=5000, solver="liblinear", dual=True)
+    # liblinear shuffles with the global random state unless given one: a seed makes two
+    # trainings on the same data produce the same weights
+    return LogisticRegression(C=regularization, max_iter=5000, solver="liblinear", dual=True,
+                              random_state=RANDOM_STATE)
 
 
 def log_count_ratios(matrix: sparse.csr_matrix, labels: np.ndarray) -> np.ndarray:
@@ -126,14 +130,29 @@ def _out_of_fold_decisions(
     matrix: sparse.csr_matrix, labels: np.ndarray, ratio_columns: np.ndarray,
     regularization: float, folds: int,
 ) -> np.ndarray:
-    """Decision values of each unit from a scorer fitted without it (scaling refitted per fold)."""
+    """Decision values of each unit from a scorer fitted without it (scaling refitted per fold).
+
+    The folds are fitted through joblib: sequentially by default, on a process pool or a Dask
+    cluster inside ``joblib.parallel_config(...)`` (``slant train --scheduler``); the result is
+    the same either way, because each fold's fit is.
+    """
+    splits = list(_folds(labels, folds).split(np.zeros(len(labels)), labels))
+    fitted = Parallel()(
+        delayed(_fold_decisions)(matrix, labels, ratio_columns, regularization, train, held_out)
+        for train, held_out in splits
+    )
     decisions = np.zeros(len(labels))
-    for train, held_out in _folds(labels, folds).split(np.zeros(len(labels)), labels):
-        weights, intercept = _fit_scaled(
-            matrix[train], labels[train], ratio_columns, regularization
-        )
-        decisions[held_out] = np.asarray(matrix[held_out] @ weights).ravel() + intercept
+    for (_, held_out), values in zip(splits, fitted, strict=True):
+        decisions[held_out] = values
     return decisions
+
+
+def _fold_decisions(
+    matrix: sparse.csr_matrix, labels: np.ndarray, ratio_columns: np.ndarray,
+    regularization: float, train: np.ndarray, held_out: np.ndarray,
+) -> np.ndarray:
+    weights, intercept = _fit_scaled(matrix[train], labels[train], ratio_columns, regularization)
+    return np.asarray(matrix[held_out] @ weights).ravel() + intercept
 
 
 def smallest_class(labels: np.ndarray) -> int:
