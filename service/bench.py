@@ -1,7 +1,8 @@
 """``slant bench``: measured numbers, printed as a Markdown table and written as JSON.
 
 Each task yields rows ``{"task", "metric", "value", "reference", "protocol", "model"}``. The
-accuracy tasks live in ``training/benchmarks``; the ``speed`` task lives here because it times
+accuracy tasks live in ``training/benchmarks``; ``batch`` (``service.bench_batch``) runs
+``slant batch`` as a user does; the ``speed`` task lives here because it times
 the whole scoring path of ``POST /v1/score`` in-process (document, cues, attributions, every
 model, explanations, response validation and JSON) on one core.
 """
@@ -112,9 +113,10 @@ def run_benchmarks(
     *, data_dir: Path, only: Sequence[str] = (), full: bool = False,
     speed_corpus: Path | None = None, log: Callable[[str], None] = print,
 ) -> list[BenchRow]:
-    """Every registered task (or those in ``only``), then ``speed``; skipped tasks are logged."""
+    """Every registered task (or those in ``only``), then ``batch`` and ``speed``; skipped tasks
+    are logged."""
     tasks = load_tasks()
-    known = [*tasks, "speed"]
+    known = [*tasks, "batch", "speed"]
     unknown = [name for name in only if name not in known]
     if unknown:
         raise ValueError(f"unknown task(s) {', '.join(unknown)}; known: {', '.join(known)}")
@@ -132,6 +134,15 @@ def run_benchmarks(
             log(f"skipped {name}: {missing}")
             continue
         log(f"{name}: {time.perf_counter() - started:.0f} s")
+    if not only or "batch" in only:
+        from service.bench_batch import batch_rows
+
+        started = time.perf_counter()
+        try:
+            rows.extend(batch_rows(data_dir, default_model, full=full, log=log))
+            log(f"batch: {time.perf_counter() - started:.0f} s")
+        except DataMissing as missing:
+            log(f"skipped batch: {missing}")
     if not only or "speed" in only:
         corpus = speed_corpus or _default_speed_corpus(data_dir)
         texts = corpus_texts(corpus, SPEED_ARTICLES)

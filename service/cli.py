@@ -1,4 +1,4 @@
-"""The ``slant`` command line: score, train, serve, models.
+"""The ``slant`` command line: score, train, serve, models, labels, batch, report.
 
 Exit codes: 0 success, 1 the registry cannot serve (no model, refused model) or refuses the
 change (unknown or active version, another training job running), 2 bad input or usage
@@ -13,6 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -133,7 +134,7 @@ def run_train(args: argparse.Namespace) -> int:
         ]
         if missing:
             raise DatasetError(f"no such dataset: {', '.join(missing)}")
-        with reporter.capturing_logs():
+        with reporter.capturing_logs(), training_backend(args):
             outcome = run_training(home, options, job_id=job.id, progress=progress)
     except DatasetError as error:
         jobs.finish(job.id, "failed", error=str(error))
@@ -147,6 +148,18 @@ def run_train(args: argparse.Namespace) -> int:
     )
     print_outcome(outcome)
     return 0 if outcome.activated else EXIT_GATE
+
+
+def training_backend(args: argparse.Namespace) -> AbstractContextManager[None]:
+    """Where training's fold fits run: in this process, or on Dask with ``--scheduler``."""
+    if getattr(args, "scheduler", None) is None:
+        return nullcontext()
+    from service.batch.dask_backend import DaskUnavailable, joblib_on_dask
+
+    try:
+        return joblib_on_dask(args.scheduler, args.workers or 2)
+    except DaskUnavailable as error:
+        raise CliError(str(error), EXIT_INPUT) from None
 
 
 def training_options(args: argparse.Namespace) -> TrainingOptions:
@@ -335,6 +348,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true",
         help="activate even if the quality gate refuses (recorded in the manifest)",
     )
+    train.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="fit the cross-validation folds on Dask: 'local' for a LocalCluster of --workers "
+        "processes, or a scheduler address (needs slant[dask])",
+    )
+    train.add_argument("--workers", type=int, help="LocalCluster processes (default 2)")
     train.add_argument("--job", help=argparse.SUPPRESS)  # internal: the job to report to
     train.set_defaults(handler=run_train)
 
@@ -382,6 +401,9 @@ def build_parser() -> argparse.ArgumentParser:
     from service.cli_labels import add_labels_commands  # it imports this module's helpers
 
     add_labels_commands(commands)
+    from service.cli_batch import add_batch_commands  # it imports this module's helpers
+
+    add_batch_commands(commands)
     return parser
 
 
