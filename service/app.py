@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from fastapi import FastAPI
 
@@ -18,6 +19,8 @@ from service.api.main import api_router
 from service.config import Settings
 from service.errors import install_error_handlers
 from service.jobs import JobStore
+from service.metrics import ServiceMetrics
+from service.observability import RequestObservation
 from service.registry import Manifest, NoActiveModel, Registry, RegistryError, ScoringModel
 from service.scoring import freeze_loaded_objects
 
@@ -57,14 +60,21 @@ class ModelSwitch:
       logged once and the current model keeps serving.
 
     Loads run under a lock; a request that finds the lock taken does not wait, it is served by the
-    current model.
+    current model. The model served is wrapped to time its scoring, and its version is exported
+    as ``slant_model_info``.
     """
 
     def __init__(
-        self, app: FastAPI, registry: Registry, *, interval: float = ACTIVE_CHECK_SECONDS
+        self,
+        app: FastAPI,
+        registry: Registry,
+        metrics: ServiceMetrics,
+        *,
+        interval: float = ACTIVE_CHECK_SECONDS,
     ) -> None:
         self._app = app
         self._registry = registry
+        self._metrics = metrics
         self._interval = interval
         self._lock = threading.Lock()
         self._checked_at = float("-inf")
@@ -78,7 +88,7 @@ class ModelSwitch:
     def load_active(self) -> None:
         with self._lock:
             self._seen = self._read_active()
-            self._app.state.model_state = load_model_state(self._registry)
+            self._serve(load_model_state(self._registry))
             self._checked_at = time.monotonic()
 
     def activate(self, version: str) -> Manifest:
@@ -112,7 +122,7 @@ class ModelSwitch:
                     active, error, serving.version if serving else "nothing",
                 )
                 if serving is None:
-                    self._app.state.model_state = ModelState(problem=str(error))
+                    self._serve(ModelState(problem=str(error)))
                 return
             self._install(model, manifest)
             logger.info("switched to model %s, activated by another process", active)
@@ -123,14 +133,20 @@ class ModelSwitch:
         # The previous model was frozen out of the collector's view after it was loaded; thaw
         # everything so it can be collected once the last request using it is done.
         gc.unfreeze()
-        # The one assignment that makes the new model visible to requests that start now.
-        self._app.state.model_state = ModelState(model=model, manifest=manifest, problem=None)
+        self._serve(ModelState(model=model, manifest=manifest, problem=None))
         freeze_loaded_objects()
+
+    def _serve(self, state: ModelState) -> None:
+        if state.model is not None:
+            state = replace(state, model=self._metrics.timed(state.model))
+        # The one assignment that makes the new state visible to requests that start now.
+        self._app.state.model_state = state
+        self._metrics.model_served(state.manifest.version if state.manifest else None)
 
     def _read_active(self) -> str | None:
         try:
             return self._registry.active_version()
-        except RegistryError as error:
+        except (RegistryError, OSError) as error:  # OSError: e.g. ACTIVE became unreadable
             logger.error("%s", error)
             return None
 
@@ -151,13 +167,17 @@ def report_interrupted_jobs(settings: Settings) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app; with no settings, from the environment (how each worker of `slant serve
+    --workers N` builds it: ``uvicorn service.app:create_app --factory``)."""
     settings = settings or Settings()
+    metrics = ServiceMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         report_interrupted_jobs(settings)
         app.state.model_switch.load_active()
         yield
+        metrics.process_exiting()
 
     app = FastAPI(
         title="slant",
@@ -166,8 +186,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.metrics = metrics
     app.state.model_state = ModelState()
-    app.state.model_switch = ModelSwitch(app, Registry(settings.home))
+    app.state.model_switch = ModelSwitch(app, Registry(settings.home), metrics)
+    app.add_middleware(RequestObservation, metrics=metrics, timeout=settings.request_timeout)
     install_error_handlers(app)
     app.include_router(api_router)
     return app

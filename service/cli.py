@@ -225,12 +225,56 @@ def gate_table(gate: GateReport) -> Table:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    """Serve until SIGTERM or SIGINT, let the requests in flight finish, then exit 0.
+
+    One worker serves in this process. Several are processes of their own that build the app
+    from the environment (``create_app`` as a factory), so what this command line overrides is
+    exported first, and prometheus_client's multiprocess mode adds up their metrics in
+    ``SLANT_HOME/metrics``, emptied here before they start.
+    """
+    import signal
+    from typing import Any
+
     import uvicorn
 
-    from service.app import create_app
+    from service.logs import logging_config
+    from service.metrics import MULTIPROCESS_ENV, prepare_multiprocess_directory
 
     settings = settings_for(args)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    if args.workers is not None:
+        if args.workers < 1:
+            raise CliError("--workers must be at least 1", EXIT_INPUT)
+        settings = settings.model_copy(update={"workers": args.workers})
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "timeout_graceful_shutdown": settings.shutdown_timeout,
+        "log_config": logging_config(settings.log_format, settings.log_level),
+        "access_log": False,  # the request middleware writes access lines, with request ids
+    }
+
+    def exit_cleanly(signum: int, frame: object) -> None:
+        # uvicorn shuts down gracefully, then raises the signal again for the default action,
+        # which would end the process with status 143. The shutdown is complete by then (and
+        # before uvicorn took over, there was nothing to shut down), so: a clean exit.
+        raise SystemExit(0)
+
+    previous = signal.signal(signal.SIGTERM, exit_cleanly)
+    try:
+        if settings.workers == 1:
+            from service.app import create_app
+
+            uvicorn.run(create_app(settings), **options)
+        else:
+            home = settings.home.resolve()
+            os.environ["SLANT_HOME"] = str(home)
+            prepare_multiprocess_directory(home / "metrics")
+            os.environ[MULTIPROCESS_ENV] = str(home / "metrics")
+            uvicorn.run(
+                "service.app:create_app", factory=True, workers=settings.workers, **options
+            )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
 
 
@@ -360,6 +404,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", parents=[home], help="run the HTTP API")
     serve.add_argument("--host", help="interface to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8000)")
+    serve.add_argument(
+        "--workers", type=int, help="worker processes (default: $SLANT_WORKERS or 1)"
+    )
     serve.set_defaults(handler=run_serve)
 
     bench = commands.add_parser("bench", help="measure accuracy and speed on public data")

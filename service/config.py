@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,3 +31,29 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+    workers: int = Field(
+        default=1, ge=1, description="Worker processes of `slant serve` (SLANT_WORKERS)."
+    )
+    request_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a request may run before it is answered 503 `timeout` "
+        "(SLANT_REQUEST_TIMEOUT).",
+    )
+    shutdown_timeout: int = Field(
+        default=30,
+        ge=0,
+        description="Seconds a stopping server lets requests in flight finish "
+        "(SLANT_SHUTDOWN_TIMEOUT).",
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="One JSON object a line, or plain text (SLANT_LOG_FORMAT)."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="Least severe level logged (SLANT_LOG_LEVEL)."
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value

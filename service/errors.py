@@ -1,8 +1,9 @@
 """Every error the service returns: stable codes, their HTTP statuses, and the JSON handlers.
 
-An error body is always ``{"error": {"code": ..., "message": ..., "detail": ...}}``. ``code`` is
-stable and meant for programs; ``message`` is for people; ``detail`` is optional structured data
-(for 422, pydantic's list of validation errors).
+An error body is always ``{"error": {"code": ..., "message": ..., "detail": ...,
+"request_id": ...}}``. ``code`` is stable and meant for programs; ``message`` is for people;
+``detail`` is optional structured data (for 422, pydantic's list of validation errors);
+``request_id`` is the id of the request (its ``X-Request-ID`` header), to find it in the logs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.logs import current_request_id
 from training.errors import NothingToScore
 
 logger = logging.getLogger(__name__)
@@ -36,6 +38,8 @@ class ErrorCode(StrEnum):
     unsupported_media_type = "unsupported_media_type"
     model_not_loaded = "model_not_loaded"
     internal = "internal"
+    timeout = "timeout"
+    registry_unavailable = "registry_unavailable"
 
     @property
     def status(self) -> int:
@@ -56,6 +60,8 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.unsupported_media_type: 415,
     ErrorCode.model_not_loaded: 503,
     ErrorCode.internal: 500,
+    ErrorCode.timeout: 503,
+    ErrorCode.registry_unavailable: 503,
 }
 
 # Statuses raised by the framework itself (unknown route, wrong method) mapped to our codes.
@@ -80,7 +86,14 @@ class ServiceError(Exception):
 
 def error_body(code: ErrorCode, message: str, detail: Any = None) -> dict[str, Any]:
     """The JSON body of an error response (also the schema documented in OpenAPI)."""
-    return {"error": {"code": code.value, "message": message, "detail": jsonable_encoder(detail)}}
+    return {
+        "error": {
+            "code": code.value,
+            "message": message,
+            "detail": jsonable_encoder(detail),
+            "request_id": current_request_id(),
+        }
+    }
 
 
 def error_response(code: ErrorCode, message: str, detail: Any = None) -> JSONResponse:
@@ -112,10 +125,15 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return response
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    # Only a defect reaches here; the client gets no internals, the log gets the traceback.
-    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+def internal_error_response(method: str, path: str, exc: BaseException) -> JSONResponse:
+    """The answer to a defect: the client gets no internals, the log gets the traceback."""
+    logger.error("unhandled error on %s %s", method, path, exc_info=exc)
     return error_response(ErrorCode.internal, "Internal error; the request changed nothing.")
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    # Only a defect reaches here (the request middleware answers most of them itself).
+    return internal_error_response(request.method, request.url.path, exc)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -131,6 +131,9 @@ class ErrorInfo(BaseModel):
     code: str
     message: str
     detail: Any = None
+    request_id: str | None = Field(
+        default=None, description="The request's id, as in the X-Request-ID response header."
+    )
 
 
 class ErrorResponse(BaseModel):

@@ -8,8 +8,10 @@ every explanation is exactly additive and every span points into the returned te
 from __future__ import annotations
 
 import html as html_lib
+import logging
 import math
 import re
+import time
 from typing import Any
 
 from training.errors import NothingToScore
@@ -195,3 +197,26 @@ class BrokenModel(FakeModel):
         self, text: str, *, html: bool = False, explain_sentences: bool = True
     ) -> dict[str, Any]:
         raise RuntimeError("internal defect with a secret path /srv/secret")
+
+
+class SlowModel(FakeModel):
+    """``FakeModel`` that takes ``delay`` seconds to score (timeouts, graceful shutdown)."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+
+    def score(
+        self, text: str, *, html: bool = False, explain_sentences: bool = True
+    ) -> dict[str, Any]:
+        time.sleep(self.delay)
+        return super().score(text, html=html, explain_sentences=explain_sentences)
+
+
+class ChattyModel(FakeModel):
+    """``FakeModel`` that logs a line while it scores (in the endpoint's worker thread)."""
+
+    def score(
+        self, text: str, *, html: bool = False, explain_sentences: bool = True
+    ) -> dict[str, Any]:
+        logging.getLogger("tests.chatty_model").info("scoring %d characters", len(text))
+        return super().score(text, html=html, explain_sentences=explain_sentences)

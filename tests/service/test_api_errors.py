@@ -20,7 +20,8 @@ def error_of(response: object, status: int, code: str) -> dict:
     assert response.status_code == status, response.text  # type: ignore[attr-defined]
     body = response.json()  # type: ignore[attr-defined]
     assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "detail"}
+    assert set(body["error"]) == {"code", "message", "detail", "request_id"}
+    assert body["error"]["request_id"] == response.headers["X-Request-ID"]  # type: ignore[attr-defined]
     assert body["error"]["code"] == code
     assert body["error"]["message"]
     return body["error"]
