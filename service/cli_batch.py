@@ -157,9 +157,7 @@ def run_report_command(args: argparse.Namespace) -> int:
     try:
         from service.outlet_report import build_report
     except ImportError as error:
-        raise CliError(
-            f"{error}; install it with: pip install 'slant[report]'", EXIT_INPUT
-        ) from None
+        raise CliError(str(error), EXIT_INPUT) from None  # it names the extra to install
     if not args.scores.is_file():
         raise CliError(f"no such scores file: {args.scores}", EXIT_INPUT)
     try:
