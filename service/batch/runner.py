@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from threadpoolctl import threadpool_limits
+
 from service.batch.output import RunOutput
 from service.batch.reader import Chunk, FieldMap, count_articles, input_format, read_chunks
 from service.batch.rows import article_row, error_row
@@ -102,7 +104,9 @@ class JoblibBackend:
 
     def map_unordered(self, tasks: Iterator[ChunkTask]) -> Iterator[ChunkResult]:
         if self.workers == 1:  # in this process: no pool to start, nothing to pickle
-            yield from map(score_chunk, tasks)
+            # one worker is one core, as in loky's workers (which limit BLAS threads the same way)
+            with threadpool_limits(limits=1):
+                yield from map(score_chunk, tasks)
             return
         from joblib import Parallel, delayed
 
