@@ -23,7 +23,7 @@ serve: model
 	$(BIN)/slant serve --host 127.0.0.1 --port 8000
 
 lint: install
-	$(BIN)/ruff check training service tests
+	$(BIN)/ruff check training service tests notebooks
 	$(BIN)/mypy
 
 unit: install

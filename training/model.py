@@ -12,10 +12,12 @@ from typing import Any
 from training.analysis import Analysis, analyze
 from training.article_model import stacked_article_bag
 from training.cues import CueTagger
+from training.dataset import Example
 from training.explain import ScoreExplanation
 from training.leaning import LeaningModel
 from training.level import LevelModel
 from training.lexicon import Lexicon
+from training.sentence_model import sentence_bag
 
 FRAMED_THRESHOLD = 0.5
 
@@ -51,6 +53,46 @@ class SlantModel:
             name: explanation.to_dict() for name, explanation in result["explanation"].items()
         }
         return result
+
+    def level_names(self) -> list[str]:
+        """The model's linear scores, named as explanations name them: ``sentence``,
+        ``framing``, ``dimension:<name>`` and, with a leaning model, ``leaning:<class>``."""
+        names = ["sentence", "framing", *(f"dimension:{name}" for name in self.dimensions)]
+        if self.leaning is not None:
+            names.extend(f"leaning:{leaning}" for leaning in self.leaning.classes)
+        return names
+
+    def feature_weights(self, level: str) -> dict[str, float]:
+        """The weight of every feature a level reads, by feature name, in calibrated-logit units
+        per unit of the feature's raw value (``level`` is one of ``level_names()``)."""
+        if level.startswith("leaning:") and self.leaning is not None:
+            scorer = self.leaning.scorers.get(level.removeprefix("leaning:"))
+            if scorer is not None:
+                return dict(zip(scorer.feature_names, scorer.weights.tolist(), strict=True))
+        levels = {"sentence": self.sentence, "framing": self.article} | {
+            f"dimension:{name}": model for name, model in self.dimensions.items()
+        }
+        if level not in levels:
+            known = ", ".join(self.level_names())
+            raise KeyError(f"no level named {level!r} in the model (known: {known})")
+        return dict(levels[level].weights_by_name)
+
+    def example_probabilities(self, example: Example) -> dict[str, float]:
+        """The probabilities an evaluation compares with a labeled example's labels.
+
+        A sentence example is read as one unit, as it was labeled (``sentence``), even when the
+        splitter cuts it in two; an article example gets ``framing`` and every
+        ``dimension:<name>``. The same computation as ``training.train.tally_predictions``, so
+        the metrics of a held-out set can be recomputed (and drawn) from these numbers.
+        """
+        analysis = self.analyze(example.text)
+        if example.level == "sentence":
+            return {"sentence": self.sentence.probabilities([sentence_bag(analysis)])[0]}
+        bag = stacked_article_bag(analysis, self.sentence, self.article)[0]
+        probabilities = {"framing": self.article.explain(bag).probability}
+        for name, level in self.dimensions.items():
+            probabilities[f"dimension:{name}"] = level.explain(bag).probability
+        return probabilities
 
     def score_explained(
         self, text: str, *, html: bool = False, explain_sentences: bool = True

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from sklearn.metrics import f1_score
+
+from tests.conftest import CORE_DATASET
+from training.dataset import DIMENSIONS, Example
+from training.features import FeatureSpace
+from training.leaning import LeaningModel
+from training.linear import LinearScorer
 from training.model import SlantModel
+from training.train import analyze_examples, collect_examples, evaluate_model
 
 NEUTRAL_WIRE = (
     "City Council Approves Budget\n\n"
@@ -107,3 +119,76 @@ def test_text_with_characters_that_lowercase_to_two_does_not_crash(
     result = trained_model.score("İstanbul officials said the so-called reform İs stalled.")
     assert result["text"].startswith("İstanbul")
     assert any(cue["text"] == "so-called" for cue in result["cues"])
+
+
+# -- read-only accessors for the model card
+
+
+def _core_sample() -> list[Example]:
+    """Every 8th sentence and every 4th article of datasets/core: both labels of each level."""
+    examples = collect_examples([CORE_DATASET])
+    sentences = [e for e in examples if e.level == "sentence"][::8]
+    articles = [e for e in examples if e.level == "article"][::4]
+    return sentences + articles
+
+
+def test_example_probabilities_give_the_metrics_of_evaluate_model(
+    trained_model: SlantModel,
+) -> None:
+    examples = _core_sample()
+    expected = evaluate_model(trained_model, examples,
+                              analyze_examples(examples, trained_model.lexicon))
+    truth: dict[str, list[bool]] = {}
+    predicted: dict[str, list[bool]] = {}
+    for example in examples:
+        for score, probability in trained_model.example_probabilities(example).items():
+            key = "article" if score == "framing" else score
+            name = score.removeprefix("dimension:")
+            label = example.dimension(name) if score.startswith("dimension:") else example.biased
+            truth.setdefault(key, []).append(label)
+            predicted.setdefault(key, []).append(probability >= 0.5)
+    assert set(truth) == {"sentence", "article", *(f"dimension:{n}" for n in DIMENSIONS)}
+    for key, labels in truth.items():
+        assert expected[f"{key}:evaluated"] == len(labels)
+        assert expected[f"{key}:f1"] == f1_score(labels, predicted[key], zero_division=0.0), key
+
+
+def test_example_probabilities_of_an_article_are_its_scores(trained_model: SlantModel) -> None:
+    article = next(e for e in _core_sample() if e.level == "article")
+    probabilities = trained_model.example_probabilities(article)
+    scored = trained_model.score(article.text)["article"]
+    assert probabilities["framing"] == pytest.approx(scored["framing"], abs=1e-12)
+    for name, value in scored["dimensions"].items():
+        assert probabilities[f"dimension:{name}"] == pytest.approx(value, abs=1e-12)
+    assert set(probabilities) == {"framing", *(f"dimension:{n}" for n in DIMENSIONS)}
+
+
+def test_feature_weights_are_the_weights_the_explanations_use(trained_model: SlantModel) -> None:
+    assert trained_model.level_names() == [
+        "sentence", "framing", *(f"dimension:{name}" for name in trained_model.dimensions)]
+    explanations = trained_model.score(NEUTRAL_WIRE)["explanation"]
+    for level, explained in (("framing", "framing"), ("sentence", "sentence:0"),
+                             ("dimension:doubt", "dimension:doubt")):
+        weights = trained_model.feature_weights(level)
+        contributions = explanations[explained]["contributions"]
+        assert contributions
+        for contribution in contributions:
+            assert weights[contribution["feature"]] == contribution["weight"]
+    with pytest.raises(KeyError, match=r"no level named 'article'.*known: sentence, framing"):
+        trained_model.feature_weights("article")
+
+
+def test_feature_weights_of_each_leaning_class(trained_model: SlantModel) -> None:
+    scorers = {
+        leaning: LinearScorer(("ngram:regime", "attr:stance:neutral"),
+                              np.array([weight, -0.5]), intercept=0.1)
+        for leaning, weight in (("left", 1.5), ("center", -2.0), ("right", 0.25))
+    }
+    with_leaning = replace(trained_model, leaning=LeaningModel(FeatureSpace(), scorers))
+    assert with_leaning.level_names()[-3:] == ["leaning:left", "leaning:center", "leaning:right"]
+    assert with_leaning.feature_weights("leaning:center") == {
+        "ngram:regime": -2.0, "attr:stance:neutral": -0.5}
+    with pytest.raises(KeyError, match="leaning:far-left"):
+        with_leaning.feature_weights("leaning:far-left")
+    with pytest.raises(KeyError, match="leaning:left"):
+        trained_model.feature_weights("leaning:left")  # no leaning level: no such names
