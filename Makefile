@@ -23,8 +23,9 @@ serve: model
 	$(BIN)/slant serve --host 127.0.0.1 --port 8000
 
 lint: install
-	$(BIN)/ruff check training service tests notebooks
+	$(BIN)/ruff check training service tests notebooks bench
 	$(BIN)/mypy
+	$(BIN)/mypy bench/load.py
 
 unit: install
 	$(BIN)/pytest
