@@ -102,9 +102,17 @@ class ModelSwitch:
         return manifest
 
     def refresh(self) -> None:
+        """Start loading a version another process activated; never makes a request wait.
+
+        The load runs on a thread of its own while requests keep being served by the current
+        model (a model takes a second or more to load and verify: a request that waited for it
+        would be the slowest answer of the day). The lock, taken here, is released by that
+        thread when the new model is in place or has been refused.
+        """
         now = time.monotonic()
         if now - self._checked_at < self._interval or not self._lock.acquire(blocking=False):
             return
+        loading = False
         try:
             self._checked_at = now
             active = self._read_active()
@@ -114,6 +122,18 @@ class ModelSwitch:
             serving = self.state.manifest
             if serving is not None and serving.version == active:
                 return
+            threading.Thread(
+                target=self._load_activated, args=(active,), name=f"load-model-{active}",
+                daemon=True,
+            ).start()
+            loading = True
+        finally:
+            if not loading:
+                self._lock.release()
+
+    def _load_activated(self, active: str) -> None:
+        try:
+            serving = self.state.manifest
             try:
                 model, manifest = self._registry.load(active)
             except RegistryError as error:

@@ -38,6 +38,7 @@ from pydantic import BaseModel, ValidationError
 from training.gate import GateReport
 
 VERSION_PATTERN = re.compile(r"\d{8}-\d{6}-[0-9a-f]{6}")
+CREATED_CHARS = len("20261128-153000")  # the creation second at the start of a version name
 ARTIFACT = "model.joblib"
 MANIFEST = "manifest.json"
 MODEL_CARD = "MODEL_CARD.md"
@@ -175,14 +176,19 @@ class Registry:
         return self.models_dir / version
 
     def list_versions(self) -> list[str]:
-        """Saved versions, oldest first."""
+        """Saved versions, oldest first.
+
+        A version's name starts with its creation second; two versions saved within one second
+        are ordered by when their manifests were written (the random suffix says nothing).
+        """
         if not self.models_dir.is_dir():
             return []
-        return sorted(
-            entry.name
+        saved = [
+            (entry.name[:CREATED_CHARS], (entry / MANIFEST).stat().st_mtime_ns, entry.name)
             for entry in self.models_dir.iterdir()
             if VERSION_PATTERN.fullmatch(entry.name) and (entry / MANIFEST).is_file()
-        )
+        ]
+        return [name for *_, name in sorted(saved)]
 
     def save_model(
         self,

@@ -192,8 +192,10 @@ def test_an_activation_by_another_process_is_served_within_a_second(
     assert time.monotonic() - started < 3  # checked at most once a second, not never
     # The CLI's way: verified, activated, and picked up the same way.
     assert main(["models", "activate", real, "--home", str(home)]) == 0
-    time.sleep(1.1)
-    assert served_version(client) == real
+    started = time.monotonic()
+    while served_version(client) != real:  # loaded in the background, requests never wait
+        assert time.monotonic() - started < 5
+        time.sleep(0.05)
 
 
 def test_no_request_sees_half_of_two_models_during_activations(

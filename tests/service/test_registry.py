@@ -108,7 +108,7 @@ def test_no_active_model_is_a_clear_error(registry: Registry) -> None:
 def test_activate_switches_versions_and_lists_them_oldest_first(registry: Registry) -> None:
     first = registry.save_model(FakeModel(), [])
     second = registry.save_model(FakeModel(), [])
-    assert registry.list_versions() == sorted([first, second])
+    assert registry.list_versions() == [first, second]
     registry.activate(first)
     assert registry.active_version() == first
     registry.activate(second)
@@ -253,3 +253,10 @@ def test_an_object_without_the_model_interface_is_refused(registry: Registry) ->
     (directory / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(RegistryError, match="does not hold a scoring model"):
         registry.load(version)
+
+
+def test_versions_saved_within_one_second_are_listed_in_saving_order(registry: Registry) -> None:
+    """Regression: same-second versions were ordered by their random suffix."""
+    saved = [registry.save_model(FakeModel(), []) for _ in range(6)]
+    assert len({version[:15] for version in saved}) < len(saved)  # some share a second
+    assert registry.list_versions() == saved
