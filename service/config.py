@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     max_import_bytes: int = Field(
         default=50_000_000, gt=0, description="Largest file POST /v1/labels/import accepts."
     )
+    max_batch_items: int = Field(
+        default=1_000,
+        gt=0,
+        description="Most examples one POST /v1/labels may carry (SLANT_MAX_BATCH_ITEMS); "
+        "larger sets go through POST /v1/labels/import.",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     workers: int = Field(

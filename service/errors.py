@@ -8,6 +8,7 @@ An error body is always ``{"error": {"code": ..., "message": ..., "detail": ...,
 
 from __future__ import annotations
 
+import json
 import logging
 from enum import StrEnum
 from typing import Any
@@ -40,6 +41,8 @@ class ErrorCode(StrEnum):
     internal = "internal"
     timeout = "timeout"
     registry_unavailable = "registry_unavailable"
+    batch_too_large = "batch_too_large"
+    malformed_body = "malformed_body"
 
     @property
     def status(self) -> int:
@@ -62,10 +65,14 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.internal: 500,
     ErrorCode.timeout: 503,
     ErrorCode.registry_unavailable: 503,
+    ErrorCode.batch_too_large: 413,
+    ErrorCode.malformed_body: 400,
 }
 
 # Statuses raised by the framework itself (unknown route, wrong method) mapped to our codes.
 _CODE_FOR_STATUS: dict[int, ErrorCode] = {
+    # FastAPI's own body parsing: bytes that are not text, JSON nested past the parser's depth.
+    400: ErrorCode.malformed_body,
     404: ErrorCode.not_found,
     405: ErrorCode.method_not_allowed,
     413: ErrorCode.payload_too_large,
@@ -96,8 +103,22 @@ def error_body(code: ErrorCode, message: str, detail: Any = None) -> dict[str, A
     }
 
 
+class ErrorJSONResponse(JSONResponse):
+    """A JSON response that renders whatever a request made an error echo.
+
+    JSON may spell a lone surrogate ("\\ud800"): Python's parser accepts it, an error message
+    or pydantic's detail may quote it back, and UTF-8 cannot encode it. Such a body is written
+    with every non-ASCII character escaped instead of failing (a 500 for a bad request)."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
 def error_response(code: ErrorCode, message: str, detail: Any = None) -> JSONResponse:
-    return JSONResponse(status_code=code.status, content=error_body(code, message, detail))
+    return ErrorJSONResponse(status_code=code.status, content=error_body(code, message, detail))
 
 
 async def _service_error(_: Request, exc: Exception) -> JSONResponse:
@@ -119,7 +140,9 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _CODE_FOR_STATUS.get(exc.status_code, ErrorCode.internal)
-    response = JSONResponse(status_code=exc.status_code, content=error_body(code, str(exc.detail)))
+    response = ErrorJSONResponse(
+        status_code=exc.status_code, content=error_body(code, str(exc.detail))
+    )
     if exc.headers:
         response.headers.update(exc.headers)
     return response

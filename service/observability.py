@@ -85,7 +85,12 @@ class Exchange:
             return
         if message["type"] == "http.response.start":
             self.status = message["status"]
-            MutableHeaders(scope=message).append(REQUEST_ID_HEADER, self.request_id)
+            headers = MutableHeaders(scope=message)
+            headers.append(REQUEST_ID_HEADER, self.request_id)
+            # Every answer is what its Content-Type says (JSON, or the page's HTML): a browser
+            # must never sniff an error that echoes input into something it would run.
+            if "x-content-type-options" not in headers:
+                headers.append("X-Content-Type-Options", "nosniff")
         await self._send(message)
         if message["type"] == "http.response.body" and not message.get("more_body", False):
             self.finish()

@@ -7,7 +7,8 @@ previous speaker (see ``training.attribution``).
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_right, insort
+from itertools import accumulate
 
 from training.attribution_frames import (
     ADDRESSEE_TERMS,
@@ -32,6 +33,7 @@ class ContentFinder:
         self.sentence_last = index.sentence_last
         self.statement_tokens = statement_tokens
         self.used_quotes: set[int] = set()
+        self._words_before: list[int] | None = None  # built on first use by _quote_only
 
     def content(self, frame: Frame, limit: int) -> tuple[Content | None, bool]:
         """The reported words, and whether they were introduced (quote, 'that', ':', clause end)."""
@@ -124,6 +126,7 @@ class ContentFinder:
     def add_continuations(self, attributions: list[Attribution]) -> list[Attribution]:
         cue_sentences = {a.sentence for a in attributions}
         ordered = list(attributions)
+        sorted_once = False
         for index, quote in enumerate(self.quotes):
             if index in self.used_quotes:
                 continue
@@ -151,11 +154,17 @@ class ContentFinder:
                 or (speaker_paragraph == paragraph - 1 and opens_paragraph)
             ):
                 continue
-            ordered.append(
-                Attribution(speaker.source, speaker.cue, Content(quote.start, quote.end, True),
-                            sentence)
+            continuation = Attribution(
+                speaker.source, speaker.cue, Content(quote.start, quote.end, True), sentence
             )
-            ordered.sort(key=_attribution_order)
+            if sorted_once:
+                # The list is sorted: inserting after equal keys is what a stable sort of
+                # the appended item does, without a sort per continuation.
+                insort(ordered, continuation, key=_attribution_order)
+            else:
+                ordered.append(continuation)
+                ordered.sort(key=_attribution_order)
+                sorted_once = True
         return ordered
 
     def _quote_only(self, start: int, end: int) -> bool:
@@ -164,8 +173,16 @@ class ContentFinder:
         last = bisect_right(self.index.token_starts, end - 1) - 1
         sentence_first = self.sentence_first[self.tokens[first].sentence]
         sentence_last = self.sentence_last[self.tokens[last].sentence]
-        outside = [*self.tokens[sentence_first:first], *self.tokens[last + 1 : sentence_last + 1]]
-        return all(not token.text[0].isalnum() for token in outside)
+        if self._words_before is None:
+            # Running count of tokens starting with a letter or digit: any stretch of tokens
+            # is checked in constant time, however many quotations share a sentence.
+            starts_word = (int(token.text[0].isalnum()) for token in self.tokens)
+            self._words_before = [0, *accumulate(starts_word)]
+        words = self._words_before
+        outside = (words[first] - words[sentence_first]) + (
+            words[sentence_last + 1] - words[last + 1]
+        )
+        return outside == 0
 
 
 def _attribution_order(attribution: Attribution) -> tuple[int, int]:

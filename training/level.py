@@ -60,7 +60,8 @@ class LevelModel:
                     total += value * weight
             sums.append(total)
         logits = np.asarray(sums, dtype=float) + self.scorer.intercept
-        probabilities: list[float] = (1.0 / (1.0 + np.exp(-logits))).tolist()
+        with np.errstate(over="ignore"):  # exp(1000) is inf, and 1 / (1 + inf) is the right 0
+            probabilities: list[float] = (1.0 / (1.0 + np.exp(-logits))).tolist()
         return probabilities
 
 

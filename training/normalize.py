@@ -146,9 +146,45 @@ _BLANK_LINE_RUNS = re.compile(r"\n{3,}")
 _NON_WORD_RUNS = re.compile(r"[\W_]+")
 _HTML_WHITESPACE = re.compile(r"\s+")
 _HTML_TAG = re.compile(r"<[^>]*>?")
+# Where markup starts (a tag, an end tag, a comment, a declaration, a processing instruction).
+_MARKUP_START = re.compile(r"<[a-zA-Z/!?]")
+# The keyword of a marked section ("<![CDATA[", "<![if"), as html.parser's base class reads it,
+# and the keywords it knows (it raises AssertionError for any other).
+_SECTION_KEYWORD = re.compile(r"[a-zA-Z][-_.a-zA-Z0-9]*")
+_SECTION_KEYWORDS = frozenset(
+    {"temp", "cdata", "ignore", "include", "rcdata", "if", "else", "endif"}
+)
+
+
+def _non_starter_ranges() -> str:
+    """Character-class ranges of every character with a non-zero canonical combining class.
+
+    Only these are reordered by NFC. Planes 0 and 1 hold all of them (the Unicode versions
+    Python ships have none above U+1FFFF), and scanning them takes a few milliseconds.
+    """
+    codes = [code for code in range(0x20000) if unicodedata.combining(chr(code))]
+    ranges: list[str] = []
+    first = previous = codes[0]
+    for code in [*codes[1:], -1]:  # -1 ends the last range
+        if code != previous + 1:
+            ranges.append(f"\\U{first:08x}-\\U{previous:08x}")
+            first = code
+        previous = code
+    return "".join(ranges)
+
+
+# The longest run of combining marks kept on one character: the limit of Unicode's Stream-Safe
+# Text Format (UAX #15). Real text never comes close; "Zalgo" text piles up thousands, and NFC's
+# canonical reordering of a run (an insertion sort) takes time quadratic in the run's length.
+MAX_COMBINING_MARKS = 30
+_NON_STARTER = f"[{_non_starter_ranges()}]"
+_COMBINING_RUN_EXCESS = re.compile(f"({_NON_STARTER}{{{MAX_COMBINING_MARKS}}}){_NON_STARTER}+")
 
 _MAX_BOILERPLATE_LINE = 60  # longer lines are never navigation chrome; skip the key computation
 _MAX_QUOTED_IN_WARNING = 80
+# A warning quotes this many removed lines, then counts the rest: a text of a hundred thousand
+# repeated lines must not come back with a hundred thousand quotations.
+_MAX_LINES_IN_WARNING = 10
 
 
 @dataclass(slots=True)
@@ -169,7 +205,9 @@ def _shorten(line: str) -> str:
 
 
 def _removal_warning(kind: str, lines: list[str]) -> str:
-    quoted = ", ".join(f'"{_shorten(line)}"' for line in lines)
+    quoted = ", ".join(f'"{_shorten(line)}"' for line in lines[:_MAX_LINES_IN_WARNING])
+    if len(lines) > _MAX_LINES_IN_WARNING:
+        quoted += f" and {len(lines) - _MAX_LINES_IN_WARNING} more"
     return f"removed {len(lines)} {kind} line{'s' if len(lines) > 1 else ''}: {quoted}"
 
 
@@ -177,8 +215,29 @@ def _is_boilerplate(line: str) -> bool:
     return 0 < len(line) <= _MAX_BOILERPLATE_LINE and boilerplate_key(line) in BOILERPLATE_PHRASES
 
 
+def _cut_combining_runs(text: str, removed: list[int]) -> str:
+    """``text`` with every run of combining marks cut to ``MAX_COMBINING_MARKS``; the number of
+    marks dropped is added to ``removed[0]``."""
+    if _COMBINING_RUN_EXCESS.search(text) is None:
+        return text
+
+    def cut(match: re.Match[str]) -> str:
+        removed[0] += match.end() - match.end(1)
+        return match.group(1)
+
+    return _COMBINING_RUN_EXCESS.sub(cut, text)
+
+
+def _nfc(text: str, removed: list[int]) -> str:
+    # Runs are cut before NFC, which bounds its reordering work, and after it: decomposing a
+    # mark can turn it into two (U+0344 -> U+0308 U+0301) and lengthen a run again.
+    composed = unicodedata.normalize("NFC", _cut_combining_runs(text, removed))
+    return _cut_combining_runs(composed, removed)
+
+
 def _clean_characters(raw: str, warnings: list[str]) -> str:
-    text = unicodedata.normalize("NFC", raw)
+    removed_marks = [0]
+    text = _nfc(raw, removed_marks)
     removed_controls = 0
     removed_any = False
 
@@ -195,12 +254,19 @@ def _clean_characters(raw: str, warnings: list[str]) -> str:
         return ""
 
     cleaned = _IRREGULAR.sub(replace, text)
+    if removed_any:
+        # A removed character can leave a base letter next to a combining mark (compose again),
+        # or join two runs of marks into one (cut again).
+        cleaned = _nfc(cleaned, removed_marks)
     if removed_controls:
         plural = "s" if removed_controls > 1 else ""
         warnings.append(f"removed {removed_controls} control character{plural}")
-    if removed_any:
-        # A removed character can leave a base letter next to a combining mark: compose again.
-        return unicodedata.normalize("NFC", cleaned)
+    if removed_marks[0]:
+        plural = "s" if removed_marks[0] > 1 else ""
+        warnings.append(
+            f"removed {removed_marks[0]} combining mark{plural} beyond {MAX_COMBINING_MARKS} "
+            "on one character"
+        )
     return cleaned
 
 
@@ -255,15 +321,57 @@ def normalize_text(raw: str) -> NormalizedText:
 
 
 class _TextExtractor(HTMLParser):
-    """Collects the visible text of an HTML page, with block elements as paragraph breaks."""
+    """Collects the visible text of an HTML page, with block elements as paragraph breaks.
+
+    Given whole documents (``feed_document``), and linear in them whatever they hold. The
+    standard library's parser in the Python this project runs on is not: markup it cannot finish
+    (a comment or marked section never closed, a tag cut off by the end) it searches to the end
+    of the input, then keeps its first character as text and searches again from the next one.
+    Here, as in HTML5 and newer Pythons, such markup runs to the end of the document and is
+    dropped, in one pass.
+    """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.skipped: Counter[str] = Counter()
         self._skip_stack: list[str] = []
+        self._open_skipped: Counter[str] = Counter()  # the skip stack's tags, for O(1) look-ups
         self._preformatted = 0
         self._open_articles = 0
+        self._open_at_end = False  # a comment or section never closed took the rest
+
+    def feed_document(self, raw_html: str) -> None:
+        """Parse a whole document. After its last ">" nothing can end a tag, an end tag or a
+        declaration: that tail never reaches the parser; its text is kept, and the unfinished
+        markup in it dropped."""
+        cut = raw_html.rfind(">") + 1
+        self.feed(raw_html[:cut])
+        self.close()
+        tail = raw_html[cut:]
+        markup = _MARKUP_START.search(tail)
+        if markup is not None:
+            tail = tail[: markup.start()]
+        if tail and self.cdata_elem is None and not self._open_at_end:
+            self.handle_data(html.unescape(tail))
+
+    def _to_the_end(self, end: int) -> int:
+        if end >= 0:
+            return end
+        self._open_at_end = True
+        return len(self.rawdata)
+
+    def parse_comment(self, i: int, report: bool = True) -> int:
+        # Never closed: the rest of the document is inside the comment.
+        return self._to_the_end(super().parse_comment(i, report))
+
+    def parse_marked_section(self, i: int, report: bool = True) -> int:
+        match = _SECTION_KEYWORD.match(self.rawdata, i + 3)
+        if match is None or match.group().lower() not in _SECTION_KEYWORDS:
+            # "<![x" would raise and send the whole page to the tag-stripping fallback; HTML5
+            # reads it as a bogus comment, up to the next ">".
+            return self.parse_bogus_comment(i, report)
+        return self._to_the_end(super().parse_marked_section(i, report))
 
     def _keeps(self, tag: str) -> bool:
         # An <article>'s own <header> holds the headline and byline, not site navigation.
@@ -274,6 +382,7 @@ class _TextExtractor(HTMLParser):
             self._open_articles += 1
         if tag in SKIPPED_HTML_ELEMENTS and not self._keeps(tag):
             self._skip_stack.append(tag)
+            self._open_skipped[tag] += 1
             self.skipped[tag] += 1
         elif tag in BLOCK_HTML_ELEMENTS or tag == "header":
             self.parts.append("\n\n")
@@ -290,10 +399,11 @@ class _TextExtractor(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "article" and self._open_articles:
             self._open_articles -= 1
-        if tag in self._skip_stack:
+        if self._open_skipped[tag]:
             # Pop up to the matching element: unclosed children inside it end with it.
-            while self._skip_stack.pop() != tag:
-                pass
+            while (popped := self._skip_stack.pop()) != tag:
+                self._open_skipped[popped] -= 1
+            self._open_skipped[tag] -= 1
         elif tag in BLOCK_HTML_ELEMENTS or tag == "header":
             self.parts.append("\n\n")
             if tag == "pre" and self._preformatted:
@@ -315,8 +425,7 @@ def html_to_text(raw_html: str) -> NormalizedText:
     extractor = _TextExtractor()
     warnings: list[str] = []
     try:
-        extractor.feed(raw_html)
-        extractor.close()
+        extractor.feed_document(raw_html)
         extracted = "".join(extractor.parts)
     except Exception as error:  # the stdlib parser can still choke on pathological markup
         warnings.append(f"HTML parser failed ({type(error).__name__}); tags stripped instead")

@@ -15,6 +15,11 @@ and straight single ``'``. Rules, applied within one paragraph at a time:
   unclosed straight ``'`` is taken as an apostrophe and dropped. A quotation continued over
   several paragraphs (each paragraph reopening with a mark) is one unclosed region per paragraph.
 - Depth is the number of regions containing a region: 0 outermost, 1 for a quote in a quote.
+- At most ``MAX_OPEN_QUOTATIONS`` quotations are open at once; an opening mark beyond that is
+  left alone. Prose never nests that deep, and without the cap a run of unclosed marks ("“““…")
+  would make thousands of regions nested inside each other, each spanning the whole paragraph.
+
+Every mark is handled in constant time (amortized), so finding the regions is linear in the text.
 
 Region spans exclude the marks.
 """
@@ -34,29 +39,50 @@ _ELISION = re.compile(r"(?:\d\ds?|em|til|cause|n|tis|twas)(?!\w)", re.IGNORECASE
 
 QuoteSpan = tuple[int, int, int, bool]  # start, end, depth, closed
 
-
-def _innermost_double(stack: list[tuple[str, int]]) -> int | None:
-    for position in range(len(stack) - 1, -1, -1):
-        if stack[position][0] in _DOUBLE_MARKS:
-            return position
-    return None
+MAX_OPEN_QUOTATIONS = 4
 
 
-def _close(
-    stack: list[tuple[str, int]], position: int, at: int, regions: list[tuple[int, int, bool]]
-) -> None:
-    """Close ``stack[position]`` at ``at``; quotations opened inside it end with it, unclosed."""
-    for mark, start in stack[position + 1 :]:
-        if mark != "'":
-            regions.append((start, at, False))
-    regions.append((stack[position][1], at, True))
-    del stack[position:]
+class _OpenQuotations:
+    """The quotations open at a point of a paragraph, innermost last.
+
+    The positions of the double ones are kept on a stack of their own, so that finding the
+    innermost open double quotation never scans past the single ones opened inside it.
+    """
+
+    __slots__ = ("doubles", "stack")
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[str, int]] = []  # (opening mark, offset just after it)
+        self.doubles: list[int] = []  # positions in ``stack`` of the double quotations
+
+    def innermost_double(self) -> int | None:
+        return self.doubles[-1] if self.doubles else None
+
+    def open(self, mark: str, content_start: int) -> None:
+        if len(self.stack) >= MAX_OPEN_QUOTATIONS:
+            return
+        if mark in _DOUBLE_MARKS:
+            self.doubles.append(len(self.stack))
+        self.stack.append((mark, content_start))
+
+    def close(self, position: int, at: int, regions: list[tuple[int, int, bool]]) -> None:
+        """Close ``stack[position]`` at ``at``; quotations opened inside it end with it,
+        unclosed."""
+        stack = self.stack
+        for mark, start in stack[position + 1 :]:
+            if mark != "'":
+                regions.append((start, at, False))
+        regions.append((stack[position][1], at, True))
+        del stack[position:]
+        while self.doubles and self.doubles[-1] >= position:
+            self.doubles.pop()
 
 
 def _paragraph_quotes(
     text: str, start: int, end: int, regions: list[tuple[int, int, bool]]
 ) -> None:
-    stack: list[tuple[str, int]] = []  # (opening mark, offset just after it)
+    quotations = _OpenQuotations()
+    stack = quotations.stack
     for match in _QUOTE_MARK.finditer(text, start, end):
         at = match.start()
         mark = match.group()
@@ -64,28 +90,28 @@ def _paragraph_quotes(
         following = text[at + 1] if at + 1 < end else " "
         opening = (previous.isspace() or previous in _OPENING_CONTEXT) and not following.isspace()
         closing = not previous.isspace() and not following.isalnum()
-        double = _innermost_double(stack)
+        double = quotations.innermost_double()
 
         if mark == '"':
             if double is not None and (stack[double][0] == '"' or not opening):
-                _close(stack, double, at, regions)
+                quotations.close(double, at, regions)
             else:
-                stack.append((mark, at + 1))
+                quotations.open(mark, at + 1)
         elif mark in _DOUBLE_OPENERS:
             # „…“ closes with “, and a “ glued to the end of a word is a mistyped closing mark.
             if double is not None and (stack[double][0] == "„" or (closing and not opening)):
-                _close(stack, double, at, regions)
+                quotations.close(double, at, regions)
             else:
-                stack.append((mark, at + 1))
+                quotations.open(mark, at + 1)
         elif mark in "”»":
             if double is not None:
-                _close(stack, double, at, regions)
+                quotations.close(double, at, regions)
         elif previous.isalnum() and following.isalnum():
             continue  # an apostrophe inside a word
         elif closing and stack and stack[-1][0] in _SINGLE_MARKS:
-            _close(stack, len(stack) - 1, at, regions)
+            quotations.close(len(stack) - 1, at, regions)
         elif mark in "'‘" and opening and not _ELISION.match(text, at + 1, end):
-            stack.append((mark, at + 1))
+            quotations.open(mark, at + 1)
 
     for mark, content_start in stack:
         if mark != "'":

@@ -112,8 +112,12 @@ _SPACED_TOKEN_PATTERN = re.compile(rf"\s*+(?:{TOKEN_PATTERN.pattern})")
 PARAGRAPH_PATTERN = re.compile(r"[^\n]+(?:\n[^\n]+)*")
 # A candidate sentence end: a line break inside a paragraph, or terminal punctuation with any
 # closing quotes and brackets, followed by whitespace. Written to start with one character class,
-# which lets the regex engine skip ahead quickly.
-_SENTENCE_END = re.compile(r"[.!?…\n](?:(?<=\n)|[.!?…]*[\"'”’»)\]]*(?=\s))")
+# which lets the regex engine skip ahead quickly. A run of punctuation is tried from its first
+# mark only (the look-behind), and taken whole (possessive): a run that is not followed by
+# whitespace ("?!?!…" without end) then costs one pass, not one pass per mark in it.
+_SENTENCE_END = re.compile(
+    r"[.!?…\n](?:(?<=\n)|(?<![.!?…].)[.!?…]*+[\"'”’»)\]]*+(?=\s))"
+)
 _NEXT_WORD = re.compile(r"\s*([\"“‘«(]?)([^\s.,;:!?\"”’]*)")
 
 

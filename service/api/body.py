@@ -4,7 +4,8 @@ Accepted bodies: ``application/json`` (a ``ScoreRequest``), ``text/plain`` and `
 article itself). The body is read in chunks and abandoned as soon as it passes the byte limit, so
 a huge or chunked upload is never buffered whole. A body that does not decode under its declared
 charset (UTF-8 by default) is a 400 ``invalid_encoding`` naming the byte offset: the bytes are
-fine as HTTP but are not text, which is not a schema problem (422).
+fine as HTTP but are not text, which is not a schema problem (422). A JSON body may start with
+a byte order mark; JSON nested deeper than pydantic's parser reads (200 levels) is a 422.
 """
 
 from __future__ import annotations
@@ -72,6 +73,12 @@ async def read_capped_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def without_bom(json_text: str) -> str:
+    """A JSON document without its leading byte order mark: RFC 8259 lets a parser ignore one,
+    and Windows editors write one, which the JSON parser would refuse as "expected value"."""
+    return json_text.removeprefix("\ufeff")
+
+
 def decode_body(body: bytes, charset: str) -> str:
     try:
         return body.decode(charset)
@@ -87,7 +94,7 @@ def decode_body(body: bytes, charset: str) -> str:
 ECHOED_INPUT_CHARS = 200
 
 
-def _validation_errors(error: ValidationError) -> list[dict[str, Any]]:
+def validation_errors(error: ValidationError) -> list[dict[str, Any]]:
     """pydantic's errors in FastAPI's shape (location starts with "body"), inputs shortened."""
     errors = []
     for item in error.errors(include_url=False, include_context=False):
@@ -107,9 +114,9 @@ async def read_score_request(
     body = decode_body(await read_capped_body(request, max_body_bytes), charset)
     if media_type == JSON:
         try:
-            score_request = ScoreRequest.model_validate_json(body)
+            score_request = ScoreRequest.model_validate_json(without_bom(body))
         except ValidationError as error:
-            raise RequestValidationError(_validation_errors(error)) from None
+            raise RequestValidationError(validation_errors(error)) from None
     else:
         score_request = ScoreRequest(text=body, format=RAW_FORMATS[media_type])
     if len(score_request.text) > max_text_chars:

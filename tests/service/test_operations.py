@@ -543,3 +543,9 @@ def test_two_workers_serve_and_their_metrics_add_up(
     assert server.process.wait(timeout=60) == 0
     assert connection_refused(server.port)
     assert (home / "metrics").is_dir()
+
+
+def test_every_answer_says_nosniff(fake_client: TestClient) -> None:
+    for response in (fake_client.get("/healthz"), fake_client.post("/v1/score", content=b"{"),
+                     fake_client.get("/no/such/path")):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import unicodedata
 
 import pytest
 from hypothesis import given, settings
@@ -15,6 +16,7 @@ from training.document import (
     build_document,
     is_word,
 )
+from training.quotes import MAX_OPEN_QUOTATIONS
 
 TASNIM_TITLE = "Iraqi FM’s Remarks on Need for US Troops Draw Strong Criticism"
 
@@ -340,3 +342,89 @@ def test_word_flags_mark_tokens_with_a_letter_or_digit() -> None:
     assert document.word_flags() == [is_word(token.text) for token in document.tokens]
     rebuilt = Document(document.text, document.sentences, document.tokens[:3], document.quotes)
     assert rebuilt.word_flags() == [False, True, True]
+
+
+# Hostile input: documents stay consistent, and the quadratic cases stay fixed
+
+HOSTILE_PIECES = [
+    *QUOTE_HEAVY_PIECES,
+    "\x00", "\x07", "\r\n", "\x85", "\u2028", "\t",
+    "\u200d", "\u200b", "\ufeff", "\u200f", "\u202e", "\u2066",
+    "\u0301" * 40, "\u0316\u0301" * 20, "\u0344",
+    "👨‍👩‍👧", "🇺🇸", "👍🏽", "مرحبا", "שלום", "Москва", "北京",
+    "“" * 8, "‘" * 6, "'" * 5, '"' * 7, "." * 9, "!?" * 4,
+    "<script>", "</b>", "&amp;", "U.S.", "said", "alleged",
+]  # fmt: skip
+hostile_text = st.lists(st.sampled_from(HOSTILE_PIECES), max_size=50).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(hostile_text)
+def test_document_invariants_hold_for_hostile_text(raw: str) -> None:
+    document = build_document(raw)
+    check_invariants(document)
+    assert all(quote.depth < MAX_OPEN_QUOTATIONS for quote in document.quotes)
+    again = build_document(document.text)
+    assert again.text == document.text
+    assert again.tokens == document.tokens and again.quotes == document.quotes
+
+
+@settings(max_examples=100, deadline=None)
+@given(hostile_text)
+def test_html_invariants_hold_for_hostile_text(raw: str) -> None:
+    check_invariants(build_document(raw, html=True))
+
+
+def test_regression_unclosed_quotes_nest_at_most_max_open_quotations() -> None:
+    # Each unclosed mark used to open one more region spanning the whole paragraph.
+    text = "“" * 50 + "a b"
+    document = build_document(text)
+    assert document.quotes == [
+        QuotedRegion(start, len(text), depth, False)
+        for depth, start in enumerate(range(1, MAX_OPEN_QUOTATIONS + 1))
+    ]
+
+
+def test_regression_unclosed_single_quotes_keep_their_regions() -> None:
+    # Finding the innermost double quotation used to scan every single one opened after it.
+    text = "“x" + " ‘a" * 3 + "”"
+    assert build_document(text).quotes == [
+        QuotedRegion(1, 11, 0, True),
+        QuotedRegion(4, 11, 1, False),
+        QuotedRegion(7, 11, 2, False),
+        QuotedRegion(10, 11, 3, False),
+    ]
+
+
+def test_regression_punctuation_run_is_one_candidate_sentence_end() -> None:
+    # A run of marks not followed by a space was tried from each of its marks.
+    document = build_document("a" + "!?" * 20 + "b. Next one. Really?!... Yes.")
+    assert sentence_texts(document) == ["a" + "!?" * 20 + "b.", "Next one.", "Really?!...", "Yes."]
+
+
+def test_regression_stacked_combining_marks_are_cut() -> None:
+    document = build_document("Zal" + "\u0316\u0301" * 500 + "go said.")
+    # The first 30 marks are kept, then composed and reordered as NFC does: "l" and an acute
+    # accent make "ĺ", and the grave-below marks (class 220) go before the acute ones (230).
+    kept = unicodedata.normalize("NFC", "Zal" + "\u0316\u0301" * 15 + "go said.")
+    assert kept == "Zaĺ" + "\u0316" * 15 + "\u0301" * 14 + "go said."
+    assert document.text == kept
+    assert document.warnings == ["removed 970 combining marks beyond 30 on one character"]
+    assert [token.text for token in document.tokens][-2:] == ["said", "."]
+
+
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [
+        ("<p>One</p> two <b", "One\n\ntwo"),  # a tag cut off by the end
+        ("<p>One</p><!--x>two", "One"),  # a comment never closed hides the rest
+        ("<p>One</p><![CDATA[x>two<p>three</p>", "One"),
+        ("<p>One <![x y> two</p>", "One two"),  # an unknown marked section: a bogus comment
+        ("<nav><nav></nav>menu</nav><p>One</p>", "One"),
+        ("<nav>" * 3 + "</b>" * 3 + "<p>One</p>", ""),  # never closed: all of it skipped
+    ],
+)
+def test_regression_broken_html_is_read_in_one_pass(raw: str, text: str) -> None:
+    document = build_document(raw, html=True)
+    assert document.text == text
+    assert not any("parser failed" in warning for warning in document.warnings)

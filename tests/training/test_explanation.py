@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -104,3 +105,50 @@ def test_explained_logit_equals_the_vectorized_model(trained_model: SlantModel, 
     for name, level in trained_model.dimensions.items():
         vectorized = float(level.scorer.logits(level.space.transform([bag]))[0])
         assert level.explain(bag).logit == pytest.approx(vectorized, abs=1e-9), name
+
+
+# Hostile text: control and invisible characters, combining marks, other scripts, emoji, runs of
+# quotation marks and punctuation, markup. Every offset still names its words, and every score
+# of the response is still explained exactly.
+
+HOSTILE_PIECES = [
+    "\x00", "\x07", "\r\n", "\u2028", "\u200d", "\ufeff", "\u202e", "\u0301" * 35, "\u0344",
+    "👨‍👩‍👧", "🇺🇸", "مرحبا", "Москва", "“" * 6, "‘", "'" * 3, '"' * 5, "!?" * 3, "…",
+    "<script>alert(1)</script>", "&amp;", "U.S.", "\n\n",
+]  # fmt: skip
+hostile_texts = (
+    st.lists(st.sampled_from(WORDS + HOSTILE_PIECES), min_size=1, max_size=80)
+    .map(" ".join)
+    .filter(lambda text: bool(build_document(text).tokens))
+)
+
+
+def _check_offsets(result: dict[str, Any]) -> None:
+    text = result["text"]
+    for cue in result["cues"]:
+        assert text[cue["start"] : cue["end"]] == cue["text"]
+    for attribution in result["attributions"]:
+        parts = [attribution["cue"], attribution["source"]]
+        for part in filter(None, parts):
+            assert text[part["start"] : part["end"]] == part["text"]
+        if attribution["content"] is not None:
+            assert 0 <= attribution["content"]["start"] < attribution["content"]["end"]
+            assert attribution["content"]["end"] <= len(text)
+    for sentence in result["sentences"]:
+        assert 0 <= sentence["start"] < sentence["end"] <= len(text)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=hostile_texts)
+def test_hostile_text_is_explained_exactly_at_the_right_offsets(
+    trained_model: SlantModel, text: str
+) -> None:
+    result = trained_model.score(text)
+    assert result["text"] == build_document(text).text
+    _check_offsets(result)
+    assert {f"sentence:{i}" for i in range(len(result["sentences"]))} <= set(
+        result["explanation"]
+    )
+    for name, explanation in result["explanation"].items():
+        _check_explanation(explanation)
+        _check_spans(trained_model, result, name)

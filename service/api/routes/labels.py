@@ -5,7 +5,10 @@
   text, labels of the level) and its text must already be normalized; one bad example refuses
   the whole batch (422 ``invalid_labels``, ``detail`` = ``[{index, errors}]``). 201 answers
   ``[{id, created}]`` in the order sent once the batch is committed to disk; ``created`` is
-  false for content already stored. ``source`` defaults to ``api``.
+  false for content already stored. ``source`` defaults to ``api``. An array holds at most
+  ``SLANT_MAX_BATCH_ITEMS`` examples (413 ``batch_too_large``; bigger sets go through the import),
+  and JSON nested deeper than the parser reads (200 levels; an example nests five) is refused
+  as invalid JSON (422).
 - ``POST /v1/labels/import?format=F[&mapping={...}][&source=S]``: the body is the file itself
   (a zip archive, Content-Type application/zip, for folder formats such as ptc and polnear);
   ``mapping`` is a JSON object mapping the file's labels onto slant's. Stored like a batch,
@@ -22,7 +25,6 @@ are not: they are texts other clients sent to be scored, so they need the token 
 from __future__ import annotations
 
 import io
-import json
 import logging
 import tempfile
 import zipfile
@@ -31,9 +33,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field, ValidationError
+from pydantic_core import PydanticSerializationError, from_json
 from starlette.concurrency import run_in_threadpool
 
-from service.api.body import decode_body, read_capped_body
+from service.api.body import decode_body, read_capped_body, without_bom
 from service.api.deps import LabelStoreDep, SettingsDep
 from service.errors import ErrorCode, ServiceError
 from service.labels import LabelStore, StoredLabel
@@ -145,6 +148,10 @@ def _errors(codes: tuple[ErrorCode, ...]) -> dict[int | str, dict[str, Any]]:
 
 
 _WRITE_ERRORS = (ErrorCode.unauthorized, ErrorCode.forbidden, ErrorCode.payload_too_large)
+_LONE_SURROGATE = (
+    "a string holds a lone surrogate (a JSON escape such as \\ud800 without its pair), "
+    "which is not text"
+)
 
 
 def _denormalized(text: str) -> str | None:
@@ -180,6 +187,14 @@ def validate_examples(items: list[Any]) -> list[Example]:
             ]
             problems.append({"index": index, "errors": reasons})
             continue
+        try:
+            # What the store will write: a string UTF-8 cannot encode fails here, not there.
+            example.model_dump_json()
+        except PydanticSerializationError:
+            problems.append(
+                {"index": index, "errors": [{"loc": [], "msg": _LONE_SURROGATE, "type": "text"}]}
+            )
+            continue
         reason = _denormalized(example.text)
         if reason is not None:
             problems.append(
@@ -206,7 +221,15 @@ async def _store(store: LabelStore, examples: list[Example], source: str) -> lis
     "",
     status_code=201,
     response_model=list[StoredLabelOut],
-    responses=_errors((ErrorCode.invalid_labels, ErrorCode.unsupported_media_type, *_WRITE_ERRORS)),
+    responses=_errors(
+        (
+            ErrorCode.invalid_labels,
+            ErrorCode.invalid_encoding,
+            ErrorCode.unsupported_media_type,
+            ErrorCode.batch_too_large,
+            *_WRITE_ERRORS,
+        )
+    ),
     openapi_extra={"requestBody": _SUBMIT_BODY},
 )
 async def submit_labels(
@@ -226,14 +249,23 @@ async def submit_labels(
         )
     body = decode_body(await read_capped_body(request, settings.max_body_bytes), "utf-8")
     try:
-        document = json.loads(body)
-    except json.JSONDecodeError as error:
+        # pydantic's parser, not json.loads: it stops at 200 levels of nesting instead of raising
+        # RecursionError, and refuses lone surrogates, which no database can store as UTF-8.
+        document = from_json(without_bom(body))
+    except ValueError as error:
         raise ServiceError(
             ErrorCode.invalid_labels, f"The body is not valid JSON: {error}."
         ) from None
     if not isinstance(document, dict | list):
         raise ServiceError(
             ErrorCode.invalid_labels, "The body must be an example object or an array of them."
+        )
+    if isinstance(document, list) and len(document) > settings.max_batch_items:
+        raise ServiceError(
+            ErrorCode.batch_too_large,
+            f"The batch holds {len(document)} examples; the limit is {settings.max_batch_items}. "
+            "Send it in parts, or as a file to POST /v1/labels/import.",
+            detail={"max_batch_items": settings.max_batch_items, "items": len(document)},
         )
     examples = validate_examples(document if isinstance(document, list) else [document])
     return await _store(store, examples, source or API_SOURCE)
@@ -243,8 +275,8 @@ def _parse_mapping(mapping: str | None) -> dict[str, str] | None:
     if mapping is None:
         return None
     try:
-        parsed = json.loads(mapping)
-    except json.JSONDecodeError as error:
+        parsed = from_json(mapping)  # like the bodies: bounded depth, no RecursionError
+    except ValueError as error:
         raise ServiceError(
             ErrorCode.invalid_request, f"mapping is not valid JSON: {error}."
         ) from None
@@ -293,6 +325,12 @@ def _import(
             path.write_bytes(body)
         try:
             return import_file(path, format, mapping)
+        except RecursionError:
+            # The importers read JSON with json.loads, which recurses once per nesting level.
+            raise ServiceError(
+                ErrorCode.invalid_labels,
+                f"The file nests JSON arrays or objects too deeply to be read as {format}.",
+            ) from None
         except ValueError as error:  # DatasetError, or a malformed file worded by a library
             # Messages name the upload as the importer saw it, without the temporary folder.
             message = str(error).replace(f"{directory}/", "")
@@ -347,15 +385,16 @@ def list_labels(
     biased: Annotated[bool | None, Query(description="Sentence label biased.")] = None,
     framing: Annotated[bool | None, Query(description="Article label framing.")] = None,
     source: str | None = None,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    cursor: Annotated[
+        str | None,
+        # ASCII digits that fit SQLite's integers: str.isdigit() also accepts "²", which int()
+        # refuses, and a longer number overflows the query (both were 500s).
+        Query(pattern=r"^[0-9]{1,18}$", description="`next_cursor` of the previous page."),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> LabelPageOut:
     """Labels in the order they arrived, a page at a time, filtered."""
-    after = None
-    if cursor is not None:
-        if not cursor.isdigit():
-            raise ServiceError(ErrorCode.invalid_request, f"Not a cursor: {cursor!r}.")
-        after = int(cursor)
+    after = None if cursor is None else int(cursor)
     label: dict[str, bool | str] = {}
     if biased is not None:
         label["biased"] = biased

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 
+from service.api.body import decode_body, read_capped_body, validation_errors, without_bom
 from service.api.deps import SettingsDep
+from service.config import Settings
 from service.errors import ErrorCode, ServiceError
 from service.jobs import Job, JobConflict, JobStore, TrainingOptions, start_training_job
 from service.schemas import ErrorResponse
@@ -21,7 +25,8 @@ DEFAULT_DATASETS = ("datasets/core",)
 _ERRORS: dict[int | str, dict[str, object]] = {
     code.status: {"model": ErrorResponse}
     for code in (ErrorCode.unauthorized, ErrorCode.forbidden, ErrorCode.conflict,
-                 ErrorCode.invalid_request)
+                 ErrorCode.invalid_request, ErrorCode.payload_too_large,
+                 ErrorCode.invalid_encoding)
 }
 
 
@@ -67,9 +72,28 @@ def resolve_specs(specs: list[str], field: str) -> list[str]:
     return resolved
 
 
-@router.post("/retrain", status_code=202, response_model=Job, responses=_ERRORS)
-def retrain(body: RetrainRequest, settings: SettingsDep, response: Response, _: AdminDep) -> Job:
+@router.post(
+    "/retrain", status_code=202, response_model=Job, responses=_ERRORS,
+    openapi_extra={"requestBody": {
+        "required": False,
+        "content": {"application/json": {"schema": RetrainRequest.model_json_schema()}},
+    }},
+)
+async def retrain(
+    request: Request, settings: SettingsDep, response: Response, _: AdminDep
+) -> Job:
     """Start a training job; 409 while another one is queued or running."""
+    # The body is read here, after the token check and within the size limit: a declared body
+    # parameter would be read (whole, unbounded) before any dependency ran.
+    text = decode_body(await read_capped_body(request, settings.max_body_bytes), "utf-8")
+    try:
+        body = RetrainRequest.model_validate_json(without_bom(text) or "{}")
+    except ValidationError as error:
+        raise RequestValidationError(validation_errors(error)) from None
+    return await run_in_threadpool(start_job, body, settings, response)
+
+
+def start_job(body: RetrainRequest, settings: Settings, response: Response) -> Job:
     if not body.datasets and not body.labels:
         raise ServiceError(
             ErrorCode.invalid_request, "Nothing to train on: give datasets or labels: true."
