@@ -119,10 +119,15 @@ async def read_score_request(
             raise RequestValidationError(validation_errors(error)) from None
     else:
         score_request = ScoreRequest(text=body, format=RAW_FORMATS[media_type])
-    if len(score_request.text) > max_text_chars:
+    check_text_length(score_request.text, max_text_chars)
+    return score_request
+
+
+def check_text_length(text: str, max_text_chars: int) -> None:
+    """413 for a text longer than the service scores (the API's body and the page's form)."""
+    if len(text) > max_text_chars:
         raise ServiceError(
             ErrorCode.payload_too_large,
-            f"The text has {len(score_request.text)} characters; the limit is {max_text_chars}.",
-            detail={"max_text_chars": max_text_chars, "text_chars": len(score_request.text)},
+            f"The text has {len(text)} characters; the limit is {max_text_chars}.",
+            detail={"max_text_chars": max_text_chars, "text_chars": len(text)},
         )
-    return score_request

@@ -18,7 +18,7 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from service.api.body import decode_body, read_capped_body
+from service.api.body import check_text_length, decode_body, read_capped_body
 from service.api.deps import LoadedModel, ModelState, ModelStateDep, SettingsDep, get_loaded_model
 from service.api.routes.score import keep_scored_text
 from service.errors import ErrorCode, ServiceError
@@ -63,7 +63,7 @@ async def review_article(
     form = ReviewForm()
     try:
         form = await read_review_form(request, settings.max_body_bytes)
-        check_text_length(form, settings.max_text_chars)
+        check_text_length(form.text, settings.max_text_chars)
         loaded = get_loaded_model(state)
         # Scoring and rendering are CPU work: off the event loop, like the sync API routes.
         response, fragment = await run_in_threadpool(score_and_render, loaded, form)
@@ -119,14 +119,6 @@ async def read_review_form(request: Request, max_body_bytes: int) -> ReviewForm:
     # counting it the same way as POST /v1/score would keeps the length limit the same.
     text = fields.get("text", [""])[0].replace("\r\n", "\n")
     return ReviewForm(text=text, format=article_format)
-
-
-def check_text_length(form: ReviewForm, max_text_chars: int) -> None:
-    if len(form.text) > max_text_chars:
-        raise ServiceError(
-            ErrorCode.payload_too_large,
-            f"The text has {len(form.text)} characters; the limit is {max_text_chars}.",
-        )
 
 
 def score_and_render(loaded: LoadedModel, form: ReviewForm) -> tuple[ScoreResponse, str]:
