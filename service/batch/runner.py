@@ -18,7 +18,14 @@ from typing import Any, Protocol
 from threadpoolctl import threadpool_limits
 
 from service.batch.output import RunOutput
-from service.batch.reader import Chunk, FieldMap, count_articles, input_format, read_chunks
+from service.batch.reader import (
+    Chunk,
+    FieldMap,
+    count_articles,
+    input_format,
+    parse_item,
+    read_chunks,
+)
 from service.batch.rows import article_row, error_row
 from service.registry import Manifest, Registry, ScoringModel
 from service.scoring import freeze_loaded_objects, score_payload
@@ -66,8 +73,6 @@ def worker_model(ref: ModelRef) -> tuple[ScoringModel, Manifest]:
 
 def score_chunk(task: ChunkTask) -> ChunkResult:
     """Score every article of a chunk; an article that cannot be scored becomes an error row."""
-    from service.batch.reader import parse_item
-
     started = time.perf_counter()
     model, manifest = worker_model(task.model)
     rows: list[dict[str, Any]] = []
