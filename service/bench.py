@@ -39,7 +39,7 @@ def corpus_texts(path: Path, limit: int) -> list[str]:
     files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
     texts: list[str] = []
     for file in files:
-        for row in _jsonl_rows(file):
+        for row in jsonl_rows(file):
             if row.get("level", "article") != "article":
                 continue
             text = row.get("text") or row.get("content")
@@ -50,7 +50,7 @@ def corpus_texts(path: Path, limit: int) -> list[str]:
     return texts
 
 
-def _jsonl_rows(path: Path) -> Iterator[dict[str, Any]]:
+def jsonl_rows(path: Path) -> Iterator[dict[str, Any]]:
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8") as handle:
         for line in handle:

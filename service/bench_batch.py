@@ -10,7 +10,6 @@ resident memory of the command and all its child processes, sampled every 0.1 s.
 from __future__ import annotations
 
 import gzip
-import json
 import signal
 import subprocess
 import sys
@@ -109,8 +108,9 @@ def output_ids(path: Path) -> list[str]:
 
 
 def input_ids(path: Path) -> list[str]:
-    with gzip.open(path, "rt", encoding="utf-8") as stream:
-        return [str(json.loads(line)["id"]) for line in stream if line.strip()]
+    from service.bench import jsonl_rows  # bench imports this module when the task runs
+
+    return [str(row["id"]) for row in jsonl_rows(path)]
 
 
 def batch_rows(
