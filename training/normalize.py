@@ -156,13 +156,14 @@ _SECTION_KEYWORDS = frozenset(
 )
 
 
-def _non_starter_ranges() -> str:
-    """Character-class ranges of every character with a non-zero canonical combining class.
+def _non_starter_ranges(below: int) -> str:
+    """Character-class ranges of every character below ``below`` with a non-zero canonical
+    combining class.
 
     Only these are reordered by NFC. Planes 0 and 1 hold all of them (the Unicode versions
     Python ships have none above U+1FFFF), and scanning them takes a few milliseconds.
     """
-    codes = [code for code in range(0x20000) if unicodedata.combining(chr(code))]
+    codes = [code for code in range(below) if unicodedata.combining(chr(code))]
     ranges: list[str] = []
     first = previous = codes[0]
     for code in [*codes[1:], -1]:  # -1 ends the last range
@@ -177,8 +178,19 @@ def _non_starter_ranges() -> str:
 # Text Format (UAX #15). Real text never comes close; "Zalgo" text piles up thousands, and NFC's
 # canonical reordering of a run (an insertion sort) takes time quadratic in the run's length.
 MAX_COMBINING_MARKS = 30
-_NON_STARTER = f"[{_non_starter_ranges()}]"
-_COMBINING_RUN_EXCESS = re.compile(f"({_NON_STARTER}{{{MAX_COMBINING_MARKS}}}){_NON_STARTER}+")
+
+
+def _combining_run_excess(non_starter: str) -> re.Pattern[str]:
+    return re.compile(f"({non_starter}{{{MAX_COMBINING_MARKS}}}){non_starter}+")
+
+
+# Two patterns, because re tests a class of Basic Multilingual Plane characters against a bitmap
+# but a class with astral ranges range by range, on every character of the text: the complete
+# pattern cost over a millisecond per article, the BMP one a tenth of that. Most texts have no
+# astral character at all (one range, found or not in a fast scan), and they get the BMP one.
+_COMBINING_RUN_EXCESS_BMP = _combining_run_excess(f"[{_non_starter_ranges(0x10000)}]")
+_COMBINING_RUN_EXCESS = _combining_run_excess(f"[{_non_starter_ranges(0x20000)}]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 _MAX_BOILERPLATE_LINE = 60  # longer lines are never navigation chrome; skip the key computation
 _MAX_QUOTED_IN_WARNING = 80
@@ -218,14 +230,15 @@ def _is_boilerplate(line: str) -> bool:
 def _cut_combining_runs(text: str, removed: list[int]) -> str:
     """``text`` with every run of combining marks cut to ``MAX_COMBINING_MARKS``; the number of
     marks dropped is added to ``removed[0]``."""
-    if _COMBINING_RUN_EXCESS.search(text) is None:
+    excess = _COMBINING_RUN_EXCESS if _ASTRAL.search(text) else _COMBINING_RUN_EXCESS_BMP
+    if excess.search(text) is None:
         return text
 
     def cut(match: re.Match[str]) -> str:
         removed[0] += match.end() - match.end(1)
         return match.group(1)
 
-    return _COMBINING_RUN_EXCESS.sub(cut, text)
+    return excess.sub(cut, text)
 
 
 def _nfc(text: str, removed: list[int]) -> str:

@@ -414,6 +414,20 @@ def test_regression_stacked_combining_marks_are_cut() -> None:
 
 
 @pytest.mark.parametrize(
+    ("marks", "elsewhere"),
+    [
+        ("\U0001d167", ""),  # a combining mark outside the Basic Multilingual Plane
+        ("\u0316", " \U0001f600"),  # a BMP mark, in a text that also has an astral character
+        ("\u0316", ""),
+    ],
+)
+def test_stacked_combining_marks_are_cut_in_either_plane(marks: str, elsewhere: str) -> None:
+    document = build_document("Zal" + marks * 100 + "go said." + elsewhere)
+    assert document.text == "Zal" + marks * 30 + "go said." + elsewhere
+    assert document.warnings == ["removed 70 combining marks beyond 30 on one character"]
+
+
+@pytest.mark.parametrize(
     ("raw", "text"),
     [
         ("<p>One</p> two <b", "One\n\ntwo"),  # a tag cut off by the end
