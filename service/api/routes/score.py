@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, FastAPI, Request
+from fastapi import APIRouter, BackgroundTasks, FastAPI, Request, Response
 
 from service.api.body import ACCEPTED_MEDIA_TYPES, JSON
 from service.api.deps import LoadedModelDep, ScoreRequestDep, SettingsDep, app_label_store
@@ -56,7 +56,7 @@ def score(
     settings: SettingsDep,
     http_request: Request,
     background: BackgroundTasks,
-) -> ScoreResponse:
+) -> Response:
     """Score an article: scores, cues, attributions, sources and their explanation."""
     response = score_payload(
         loaded.model,
@@ -75,7 +75,10 @@ def score(
             response.article.framing,
             loaded.manifest.version,
         )
-    return response
+    # Serialized here: ``score_payload`` has validated the response against ``ScoreResponse``
+    # already, and FastAPI would validate it again (on a second thread hop) before dumping it,
+    # which took a tenth of the request's time. ``response_model`` still documents the answer.
+    return Response(content=response.model_dump_json(), media_type=JSON)
 
 
 def keep_scored_text(
