@@ -30,7 +30,13 @@ class LoadedModel:
     manifest: Manifest
 
 
-def get_settings(request: Request) -> Settings:
+# The dependencies that only read the app's state are coroutines: FastAPI runs a plain function
+# dependency on a worker thread, and three such hops per scoring request cost more than the
+# dependencies themselves (none of them blocks: ``refresh`` reads a small file at most once a
+# second and loads a new model on a thread of its own).
+
+
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -41,7 +47,7 @@ class ModelRefresher(Protocol):
     def refresh(self) -> None: ...
 
 
-def get_model_state(request: Request) -> ModelState:
+async def get_model_state(request: Request) -> ModelState:
     """The one state object this request uses throughout: a swap during the request replaces
     ``app.state.model_state`` but not the object the request already holds."""
     refresher: ModelRefresher | None = getattr(request.app.state, "model_switch", None)
@@ -51,13 +57,18 @@ def get_model_state(request: Request) -> ModelState:
     return state
 
 
-def get_loaded_model(state: Annotated[ModelState, Depends(get_model_state)]) -> LoadedModel:
+def loaded_model(state: ModelState) -> LoadedModel:
+    """The state's model and manifest, or the 503 ``model_not_loaded`` error."""
     if state.model is None or state.manifest is None:
         raise ServiceError(
             ErrorCode.model_not_loaded,
             f"No model is loaded: {state.problem}.",
         )
     return LoadedModel(state.model, state.manifest)
+
+
+async def get_loaded_model(state: Annotated[ModelState, Depends(get_model_state)]) -> LoadedModel:
+    return loaded_model(state)
 
 
 async def get_score_request(

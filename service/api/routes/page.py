@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from service.api.body import check_text_length, decode_body, read_capped_body
-from service.api.deps import LoadedModel, ModelState, ModelStateDep, SettingsDep, get_loaded_model
+from service.api.deps import LoadedModel, ModelState, ModelStateDep, SettingsDep, loaded_model
 from service.api.routes.score import keep_scored_text
 from service.errors import ErrorCode, ServiceError
 from service.logs import current_request_id
@@ -64,7 +64,7 @@ async def review_article(
     try:
         form = await read_review_form(request, settings.max_body_bytes)
         check_text_length(form.text, settings.max_text_chars)
-        loaded = get_loaded_model(state)
+        loaded = loaded_model(state)
         # Scoring and rendering are CPU work: off the event loop, like the sync API routes.
         response, fragment = await run_in_threadpool(score_and_render, loaded, form)
     except ServiceError as error:
