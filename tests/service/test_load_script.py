@@ -115,7 +115,11 @@ def test_load_script_measures_levels_and_a_soak_with_an_activation(
     # The worker that took the call switched at once; the other one checks models/ACTIVE within
     # a second, then loads the version, which a 3 s second half may not see the end of.
     switched = activation["all_workers_switched_s"]
-    assert switched is None or activation["last_response_version"] == second
+    if switched is not None:
+        # Once every worker serves the new version, a request that starts gets it; one still in
+        # flight at that moment keeps the model it started with, and ends within a latency.
+        last_old = activation["last_old_version_response_s"]
+        assert last_old is None or last_old <= switched + activation["max_ms_in_window"] / 1000
 
     assert report["server_exit_status"] == 0
     results = {bar["bar"]: bar["result"] for bar in report["bars"]}
