@@ -156,14 +156,14 @@ _SECTION_KEYWORDS = frozenset(
 )
 
 
-def _non_starter_ranges(below: int) -> str:
-    """Character-class ranges of every character below ``below`` with a non-zero canonical
-    combining class.
+# Every character with a non-zero canonical combining class: only these are reordered by NFC.
+# Planes 0 and 1 hold all of them (the Unicode versions Python ships have none above U+1FFFF),
+# and scanning them takes a few milliseconds, once.
+_NON_STARTER_CODES = [code for code in range(0x20000) if unicodedata.combining(chr(code))]
 
-    Only these are reordered by NFC. Planes 0 and 1 hold all of them (the Unicode versions
-    Python ships have none above U+1FFFF), and scanning them takes a few milliseconds.
-    """
-    codes = [code for code in range(below) if unicodedata.combining(chr(code))]
+
+def _character_class(codes: list[int]) -> str:
+    """A regex character class of ``codes`` (sorted), as ranges of consecutive code points."""
     ranges: list[str] = []
     first = previous = codes[0]
     for code in [*codes[1:], -1]:  # -1 ends the last range
@@ -171,7 +171,7 @@ def _non_starter_ranges(below: int) -> str:
             ranges.append(f"\\U{first:08x}-\\U{previous:08x}")
             first = code
         previous = code
-    return "".join(ranges)
+    return f"[{''.join(ranges)}]"
 
 
 # The longest run of combining marks kept on one character: the limit of Unicode's Stream-Safe
@@ -188,8 +188,10 @@ def _combining_run_excess(non_starter: str) -> re.Pattern[str]:
 # but a class with astral ranges range by range, on every character of the text: the complete
 # pattern cost over a millisecond per article, the BMP one a tenth of that. Most texts have no
 # astral character at all (one range, found or not in a fast scan), and they get the BMP one.
-_COMBINING_RUN_EXCESS_BMP = _combining_run_excess(f"[{_non_starter_ranges(0x10000)}]")
-_COMBINING_RUN_EXCESS = _combining_run_excess(f"[{_non_starter_ranges(0x20000)}]")
+_COMBINING_RUN_EXCESS_BMP = _combining_run_excess(
+    _character_class([code for code in _NON_STARTER_CODES if code < 0x10000])
+)
+_COMBINING_RUN_EXCESS = _combining_run_excess(_character_class(_NON_STARTER_CODES))
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 _MAX_BOILERPLATE_LINE = 60  # longer lines are never navigation chrome; skip the key computation
