@@ -18,7 +18,6 @@ can tell how much of the machine the load generator took.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import math
 import os
@@ -78,31 +77,17 @@ class Sample:
 
 def near_median_articles(count: int) -> tuple[list[str], str]:
     """``count`` article texts whose word counts are closest to the corpus median."""
+    from service.bench import corpus_texts  # the speed benchmark's reader of the same corpora
+
     if ALLSIDES.exists():
-        texts, source = _read_texts(ALLSIDES, LENGTH_SAMPLE), f"AllSides ({ALLSIDES.name})"
+        texts, source = corpus_texts(ALLSIDES, LENGTH_SAMPLE), f"AllSides ({ALLSIDES.name})"
     else:
-        texts = [text for path in sorted(CORE_DATASET.glob("articles*.jsonl"))
-                 for text in _read_texts(path, LENGTH_SAMPLE)]
-        source = "datasets/core articles"
+        texts, source = corpus_texts(CORE_DATASET, LENGTH_SAMPLE), "datasets/core articles"
     if not texts:
         raise SystemExit("load: no article texts found")
     median = statistics.median(len(text.split()) for text in texts)
     texts.sort(key=lambda text: abs(len(text.split()) - median))
     return texts[:count], f"{source}, the {count} nearest the median of {len(texts)}"
-
-
-def _read_texts(path: Path, limit: int) -> list[str]:
-    opener: Callable[..., Any] = gzip.open if path.suffix == ".gz" else open
-    texts: list[str] = []
-    with opener(path, "rt", encoding="utf-8") as handle:
-        for line in handle:
-            row = json.loads(line)
-            text = row.get("content") or row.get("text")
-            if row.get("level", "article") == "article" and isinstance(text, str) and text.strip():
-                texts.append(text)
-                if len(texts) == limit:
-                    break
-    return texts
 
 
 def prepare_home(home: Path) -> None:
