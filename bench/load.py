@@ -49,8 +49,8 @@ WORKERS = 2
 ARTICLES = 50  # several texts, so that the numbers are not those of one article's quirks
 # AllSides rows are ordered by a random id, so its first rows are a fair sample of lengths.
 LENGTH_SAMPLE = 5000
-# Requests ending this close to the activation are "around it": the other worker notices the
-# switch within a second and then loads the version, which takes a second or two.
+# Requests ending this close to the activation are "around it": each scoring process loads the
+# new version when its first request for it comes, which takes a second or two.
 ACTIVATION_WINDOW_SECONDS = 10.0
 SLOPE_BAR_MB_PER_MIN = 1.0  # "no growth trend": under 60 MB an hour
 P99_BAR_MS = 100.0
@@ -116,7 +116,6 @@ class Server:
         self.log = home / "load-serve.log"
         environment = {**os.environ, "SLANT_HOME": str(home), "SLANT_ADMIN_TOKEN": admin_token,
                        "SLANT_LOG_FORMAT": "json"}
-        environment.pop("PROMETHEUS_MULTIPROC_DIR", None)  # the server sets its own
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "service", "serve", "--workers", str(WORKERS),
@@ -140,7 +139,7 @@ class Server:
                          + self.log_tail())
 
     def processes(self) -> list[psutil.Process]:
-        """The uvicorn supervisor and every worker (and whatever else they started)."""
+        """The HTTP process, its scoring processes and the fork server that starts them."""
         root = psutil.Process(self.process.pid)
         return [root, *root.children(recursive=True)]
 
@@ -275,8 +274,8 @@ class CpuMeter:
         return float(times.user + times.system)
 
     def used(self) -> dict[str, Any]:
-        """Also each server process's share: a keep-alive connection stays with the worker that
-        accepted it, so the workers need not share the load evenly."""
+        """Also each server process's share (the HTTP process, the fork server, each scoring
+        process), to show how the work was spread."""
         wall = time.monotonic() - self._started
         by_process = {pid: round(100 * (seconds - self._served.get(pid, 0.0)) / wall, 1)
                       for pid, seconds in self._server.cpu_seconds().items()}
@@ -286,8 +285,9 @@ class CpuMeter:
 
 
 def served_versions(server: Server) -> dict[str, float]:
-    """``slant_model_info`` per version from /metrics: with several workers, 1 while any worker
-    still serves that version (livemax), so the old version at 0 means every worker switched."""
+    """``slant_model_info`` per version from /metrics: 1 for each version some process serves
+    (the HTTP process's, and the one each scoring process scored its last text with), so the old
+    version's absence means every process switched."""
     try:
         text = httpx.get(f"{server.url}/metrics", timeout=10).text
     except httpx.HTTPError:

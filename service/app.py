@@ -21,6 +21,7 @@ from service.errors import install_error_handlers
 from service.jobs import JobStore
 from service.metrics import ServiceMetrics
 from service.observability import RequestObservation
+from service.pool import ScoringPool
 from service.registry import Manifest, NoActiveModel, Registry, RegistryError, ScoringModel
 from service.scoring import freeze_loaded_objects
 
@@ -186,9 +187,27 @@ def report_interrupted_jobs(settings: Settings) -> None:
         logger.warning("removed %s, left unfinished in the registry", name)
 
 
+def start_scoring_pool(
+    settings: Settings, state: ModelState, metrics: ServiceMetrics
+) -> ScoringPool | None:
+    """The scoring processes of a server with several workers, each holding the active model."""
+    if settings.workers == 1:
+        return None
+    pool = ScoringPool(
+        settings.home.resolve(), settings.workers, log_format=settings.log_format,
+        log_level=settings.log_level, on_replaced=metrics.forget_scoring_processes,
+    )
+    pool.start(state.manifest.version if state.manifest else None)
+    return pool
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """The app; with no settings, from the environment (how each worker of `slant serve
-    --workers N` builds it: ``uvicorn service.app:create_app --factory``)."""
+    """The app; with no settings, from the environment.
+
+    With ``settings.workers`` above 1, texts sent to ``POST /v1/score`` are scored in that many
+    scoring processes (``service.pool``), started with the app and stopped after the last
+    request in flight; otherwise on a thread of this process.
+    """
     settings = settings or Settings()
     metrics = ServiceMetrics()
 
@@ -196,8 +215,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         report_interrupted_jobs(settings)
         app.state.model_switch.load_active()
-        yield
-        metrics.process_exiting()
+        pool = start_scoring_pool(settings, app.state.model_state, metrics)
+        app.state.scoring_pool = pool
+        try:
+            yield
+        finally:
+            if pool is not None:
+                app.state.scoring_pool = None
+                pool.close()
 
     app = FastAPI(
         title="slant",
@@ -208,6 +233,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.model_state = ModelState()
+    app.state.scoring_pool = None
     app.state.model_switch = ModelSwitch(app, Registry(settings.home), metrics)
     app.add_middleware(RequestObservation, metrics=metrics, timeout=settings.request_timeout)
     install_error_handlers(app)

@@ -227,18 +227,17 @@ def gate_table(gate: GateReport) -> Table:
 def run_serve(args: argparse.Namespace) -> int:
     """Serve until SIGTERM or SIGINT, let the requests in flight finish, then exit 0.
 
-    One worker serves in this process. Several are processes of their own that build the app
-    from the environment (``create_app`` as a factory), so what this command line overrides is
-    exported first, and prometheus_client's multiprocess mode adds up their metrics in
-    ``SLANT_HOME/metrics``, emptied here before they start.
+    This process answers every request. With one worker it scores on a thread of its own;
+    with N it starts N scoring processes (``service.pool``) and stops them after the last
+    request in flight.
     """
     import signal
     from typing import Any
 
     import uvicorn
 
+    from service.app import create_app
     from service.logs import logging_config
-    from service.metrics import MULTIPROCESS_ENV, prepare_multiprocess_directory
 
     settings = settings_for(args)
     if args.workers is not None:
@@ -261,18 +260,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGTERM, exit_cleanly)
     try:
-        if settings.workers == 1:
-            from service.app import create_app
-
-            uvicorn.run(create_app(settings), **options)
-        else:
-            home = settings.home.resolve()
-            os.environ["SLANT_HOME"] = str(home)
-            prepare_multiprocess_directory(home / "metrics")
-            os.environ[MULTIPROCESS_ENV] = str(home / "metrics")
-            uvicorn.run(
-                "service.app:create_app", factory=True, workers=settings.workers, **options
-            )
+        uvicorn.run(create_app(settings), **options)
     finally:
         signal.signal(signal.SIGTERM, previous)
     return 0

@@ -40,6 +40,7 @@ class ErrorCode(StrEnum):
     model_not_loaded = "model_not_loaded"
     internal = "internal"
     timeout = "timeout"
+    scoring_unavailable = "scoring_unavailable"
     registry_unavailable = "registry_unavailable"
     batch_too_large = "batch_too_large"
     malformed_body = "malformed_body"
@@ -64,6 +65,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.model_not_loaded: 503,
     ErrorCode.internal: 500,
     ErrorCode.timeout: 503,
+    ErrorCode.scoring_unavailable: 503,
     ErrorCode.registry_unavailable: 503,
     ErrorCode.batch_too_large: 413,
     ErrorCode.malformed_body: 400,

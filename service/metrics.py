@@ -1,4 +1,4 @@
-"""Prometheus metrics of the service, in one process or added up over several workers.
+"""Prometheus metrics of the service.
 
 Label values are bounded, so a client cannot grow the number of series: a route is its template
 (``/v1/models/{version}/activate``, never the path asked for; ``unmatched`` when no route
@@ -6,48 +6,28 @@ matched), a method outside the HTTP verbs is ``OTHER``, and a model version come
 registry.
 
 Each app builds its own ``ServiceMetrics`` in its own ``CollectorRegistry``, so two apps in one
-process (tests) never share counters. With several workers (``PROMETHEUS_MULTIPROC_DIR`` set,
-which ``slant serve --workers N`` does), prometheus_client keeps every value in a file per
-process in that directory, and a scrape of any worker reads all the files: the totals of the
-whole server.
+process (tests) never share counters. One process answers every request, with or without
+scoring processes (``service.pool``), so its registry holds the totals of the whole server: the
+scoring processes send their scoring time and version back with each result.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import choose_encoder
 
 from service.registry import ScoringModel
 from service.scoring import ExplainedScoring
 
-MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED_ROUTE = "unmatched"
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # Seconds; up to the default request timeout and past it, so a timed-out request lands in a
 # bucket of its own rather than only in +Inf.
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 SCORING_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-
-
-def multiprocess_directory() -> Path | None:
-    """Where workers keep their metric files, None in single-process mode."""
-    directory = os.environ.get(MULTIPROCESS_ENV)
-    return Path(directory) if directory else None
-
-
-def prepare_multiprocess_directory(directory: Path) -> None:
-    """Empty (or create) the directory the workers will write their metric files into.
-
-    The server's parent process calls it once, before any worker starts: files left by an earlier
-    run would otherwise be added to this run's totals.
-    """
-    shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True)
 
 
 def method_label(method: str) -> str:
@@ -59,7 +39,6 @@ class ServiceMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.multiprocess_directory = multiprocess_directory()
         self.requests = Counter(
             "slant_requests",
             "HTTP requests answered, by route template, method and status.",
@@ -85,21 +64,20 @@ class ServiceMetrics:
             buckets=SCORING_BUCKETS,
             registry=self.registry,
         )
-        # "live" modes: a worker that has exited no longer counts (see process_exiting).
         self.in_flight = Gauge(
             "slant_requests_in_flight",
             "Requests being served, including timed-out ones whose work has not ended yet.",
             registry=self.registry,
-            multiprocess_mode="livesum",
         )
         self.model_info = Gauge(
             "slant_model_info",
-            "The model version served: 1 (with several workers, 0 for one they served before).",
+            "1 for each model version served now: the HTTP process's, and with scoring "
+            "processes, the one each of them scored its last text with.",
             ["version"],
             registry=self.registry,
-            multiprocess_mode="livemax",
         )
-        self._served_version: str | None = None
+        self._served_by: dict[int, str] = {}  # process id -> version
+        self._exported: set[str] = set()  # the versions slant_model_info has a series for
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         self.requests.labels(route, method, str(status)).inc()
@@ -109,17 +87,36 @@ class ServiceMetrics:
         self.timeouts.labels(route, method).inc()
 
     def model_served(self, version: str | None) -> None:
-        """Record which version is served now (None: none is)."""
-        if version == self._served_version:
+        """Record which version this process serves now (None: none)."""
+        self._serving(os.getpid(), version)
+
+    def scored_elsewhere(self, process: int, version: str, seconds: float) -> None:
+        """A text scored in scoring process ``process``, with ``version``, in ``seconds``."""
+        self.scoring_seconds.observe(seconds)
+        self._serving(process, version)
+
+    def forget_scoring_processes(self) -> None:
+        """The scoring processes were replaced: the versions they held no longer count."""
+        own = self._served_by.get(os.getpid())
+        self._served_by = {os.getpid(): own} if own is not None else {}
+        self._update_model_info()
+
+    def _serving(self, process: int, version: str | None) -> None:
+        if self._served_by.get(process) == version:
             return
-        if self._served_version is not None:
-            if self.multiprocess_directory is None:
-                self.model_info.remove(self._served_version)
-            else:  # a value in a worker's file cannot be removed, only set
-                self.model_info.labels(self._served_version).set(0)
-        if version is not None:
+        if version is None:
+            self._served_by.pop(process, None)
+        else:
+            self._served_by[process] = version
+        self._update_model_info()
+
+    def _update_model_info(self) -> None:
+        served = set(self._served_by.values())
+        for version in self._exported - served:
+            self.model_info.remove(version)
+        for version in served - self._exported:
             self.model_info.labels(version).set(1)
-        self._served_version = version
+        self._exported = served
 
     def timed(self, model: ScoringModel) -> ScoringModel:
         """``model`` with its scoring calls observed by ``slant_scoring_duration_seconds``."""
@@ -130,17 +127,7 @@ class ServiceMetrics:
     def exposition(self, accept: str | None = None) -> tuple[bytes, str]:
         """The metrics in the format the scraper accepts, and its content type."""
         encoder, content_type = choose_encoder(accept or "")
-        if self.multiprocess_directory is None:
-            return encoder(self.registry), content_type
-        # Read at every scrape: the files hold the values of every worker, this one included.
-        collected = CollectorRegistry()
-        multiprocess.MultiProcessCollector(collected, path=str(self.multiprocess_directory))
-        return encoder(collected), content_type
-
-    def process_exiting(self) -> None:
-        """A worker stopping: its in-flight and model gauges no longer count in the totals."""
-        if self.multiprocess_directory is not None:
-            multiprocess.mark_process_dead(os.getpid(), str(self.multiprocess_directory))
+        return encoder(self.registry), content_type
 
 
 class TimedModel:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gc
+import os
+import time
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from service.registry import Manifest, ScoringModel
@@ -43,6 +46,42 @@ def score_payload(
         result = model.score(text, html=html, explain_sentences=explain_sentences)
     result["model"] = {"version": manifest.version, "trained_on": list(manifest.trained_on)}
     return ScoreResponse.model_validate(result)
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """A scored text as the API sends it, with what the service records about it."""
+
+    body: bytes  # the ``ScoreResponse`` as JSON
+    version: str  # the model version that scored it
+    text: str  # the normalized text (kept for active learning when asked)
+    framing: float
+    seconds: float  # time spent scoring
+    process: int  # pid of the process that scored it
+
+
+def score_serialized(
+    model: ScoringModel,
+    manifest: Manifest,
+    text: str,
+    *,
+    html: bool = False,
+    explain_sentences: bool = True,
+) -> Scored:
+    """``score_payload``, serialized where it ran: in a scoring process, the JSON is made there
+    and the HTTP process only sends it."""
+    started = time.perf_counter()
+    response = score_payload(
+        model, manifest, text, html=html, explain_sentences=explain_sentences
+    )
+    return Scored(
+        body=response.model_dump_json().encode(),
+        version=manifest.version,
+        text=response.text,
+        framing=response.article.framing,
+        seconds=time.perf_counter() - started,
+        process=os.getpid(),
+    )
 
 
 def freeze_loaded_objects() -> None:

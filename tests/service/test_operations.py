@@ -1,5 +1,5 @@
 """Operations: request ids, JSON logs, Prometheus metrics, readiness, timeouts, and a real
-``slant serve`` that shuts down gracefully and adds up the metrics of its workers."""
+``slant serve`` that shuts down gracefully, with and without scoring processes."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
@@ -414,7 +415,6 @@ class Server:
         self.port = free_port()
         self.log = log
         environment = {**os.environ, "SLANT_LOG_FORMAT": "json", "SLANT_LOG_LEVEL": "INFO"}
-        environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
         with log.open("wb") as stderr:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "service", "serve", "--home", str(home),
@@ -456,11 +456,12 @@ def servers(tmp_path: Path) -> Iterator[list[Server]]:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("workers", ["1", "2"])
 def test_sigterm_lets_the_request_in_flight_finish_then_exits_0(
-    tmp_path: Path, servers: list[Server]
+    tmp_path: Path, servers: list[Server], workers: str
 ) -> None:
     save_active(tmp_path / "home", SlowModel(3.0))
-    server = Server(tmp_path / "home", tmp_path / "serve.log")
+    server = Server(tmp_path / "home", tmp_path / "serve.log", "--workers", workers)
     servers.append(server)
     server.wait_until_listening()
     assert httpx.get(f"{server.url}/readyz").status_code == 200
@@ -499,50 +500,39 @@ def test_sigterm_lets_the_request_in_flight_finish_then_exits_0(
 
 
 @pytest.mark.slow
-def test_two_workers_serve_and_their_metrics_add_up(
+def test_two_workers_score_in_two_processes_and_one_scrape_counts_all(
     tmp_path: Path, servers: list[Server]
 ) -> None:
     home = tmp_path / "home"
-    save_active(home, FakeModel())
+    version = save_active(home, FakeModel())
     server = Server(home, tmp_path / "serve.log", "--workers", "2")
     servers.append(server)
     server.wait_until_listening()
+    started = next(entry for entry in server.entries()
+                   if entry["message"].startswith("2 scoring processes started"))
+    pids = [int(pid) for pid in started["message"].split("[")[1].rstrip("]").split(", ")]
+    assert len(set(pids)) == 2 and server.process.pid not in pids
+    holding = {entry["process"] for entry in server.entries()
+               if entry["message"] == f"scoring process {entry['process']} holds model {version}"}
+    assert holding == set(pids)
 
-    def served_by() -> set[int]:
-        return {
-            entry["process"] for entry in server.entries()
-            if entry["logger"] == "service.access" and entry["route"] == "/healthz"
-        }
+    def score(_: int) -> int:
+        return httpx.post(f"{server.url}/v1/score", json={"text": ARTICLE}).status_code
 
-    def get_health(_: int) -> int:
-        # A new connection each time, so that either worker may accept it.
-        with httpx.Client() as client:
-            return client.get(f"{server.url}/healthz").status_code
-
-    version = Registry(home).active_version()
-    assert version is not None
-    sent = 0
-    with ThreadPoolExecutor(max_workers=10) as pool:
-        while sent < 20 or len(served_by()) < 2:
-            assert sent < 400, f"only worker(s) {served_by()} served {sent} requests"
-            assert list(pool.map(get_health, range(10))) == [200] * 10
-            sent += 10
-    assert len(served_by()) == 2
-
-    # A scrape is counted once answered: the k-th one sees the k-1 before it. Whichever
-    # worker answers, it reports the requests of both.
-    for scrapes_before in range(4):
-        with httpx.Client() as client:
-            text = client.get(f"{server.url}/metrics").text
-        assert metric_total(text, "slant_requests_total", route="/healthz") == sent
-        assert metric_total(text, "slant_requests_total", route="/metrics") == scrapes_before
-        assert metric_total(text, "slant_requests_total") == sent + scrapes_before
-        assert metric_total(text, "slant_model_info", version=version) == 1.0
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(score, range(40))) == [200] * 40
+    text = httpx.get(f"{server.url}/metrics").text
+    assert metric_total(text, "slant_requests_total", route="/v1/score", status="200") == 40
+    assert metric_total(text, "slant_scoring_duration_seconds_count") == 40
+    assert metric_labels(text, "slant_model_info") == [{"version": version}]
 
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(timeout=60) == 0
     assert connection_refused(server.port)
-    assert (home / "metrics").is_dir()
+    deadline = time.monotonic() + 30
+    while any(psutil.pid_exists(pid) for pid in pids):
+        assert time.monotonic() < deadline, "scoring processes outlived the server"
+        time.sleep(0.1)
 
 
 def test_every_answer_says_nosniff(fake_client: TestClient) -> None:

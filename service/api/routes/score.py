@@ -6,13 +6,16 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, FastAPI, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from service.api.body import ACCEPTED_MEDIA_TYPES, JSON
 from service.api.deps import LoadedModelDep, ScoreRequestDep, SettingsDep, app_label_store
 from service.config import Settings
 from service.errors import ErrorCode
+from service.metrics import ServiceMetrics
+from service.pool import ScoringPool
 from service.schemas import ErrorResponse, ScoreRequest, ScoreResponse
-from service.scoring import score_payload
+from service.scoring import score_serialized
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["score"])
@@ -34,6 +37,7 @@ _ERROR_CODES = (
     ErrorCode.unsupported_media_type,
     ErrorCode.invalid_request,
     ErrorCode.model_not_loaded,
+    ErrorCode.scoring_unavailable,
 )
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {
@@ -50,7 +54,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     responses=_ERRORS,
     openapi_extra={"requestBody": _REQUEST_BODY},
 )
-def score(
+async def score(
     loaded: LoadedModelDep,
     request: ScoreRequestDep,
     settings: SettingsDep,
@@ -58,27 +62,34 @@ def score(
     background: BackgroundTasks,
 ) -> Response:
     """Score an article: scores, cues, attributions, sources and their explanation."""
-    response = score_payload(
-        loaded.model,
-        loaded.manifest,
-        request.text,
-        html=request.format == "html",
-        explain_sentences=request.explain_sentences,
-    )
+    html = request.format == "html"
+    pool: ScoringPool | None = http_request.app.state.scoring_pool
+    if pool is None:
+        scored = await run_in_threadpool(
+            score_serialized, loaded.model, loaded.manifest, request.text, html=html,
+            explain_sentences=request.explain_sentences,
+        )
+    else:
+        scored = await pool.score(
+            loaded.manifest.version, request.text, html=html,
+            explain_sentences=request.explain_sentences,
+        )
+        metrics: ServiceMetrics = http_request.app.state.metrics
+        metrics.scored_elsewhere(scored.process, scored.version, scored.seconds)
     if settings.keep_scored:
         # After the response is sent: keeping the text never delays or fails the scoring.
         background.add_task(
             keep_scored_text,
             http_request.app,
             settings,
-            response.text,
-            response.article.framing,
-            loaded.manifest.version,
+            scored.text,
+            scored.framing,
+            scored.version,
         )
-    # Serialized here: ``score_payload`` has validated the response against ``ScoreResponse``
-    # already, and FastAPI would validate it again (on a second thread hop) before dumping it,
-    # which took a tenth of the request's time. ``response_model`` still documents the answer.
-    return Response(content=response.model_dump_json(), media_type=JSON)
+    # Serialized where it was scored: ``score_payload`` has validated the response against
+    # ``ScoreResponse`` already, and FastAPI would validate it again before dumping it, which
+    # took a tenth of the request's time. ``response_model`` still documents the answer.
+    return Response(content=scored.body, media_type=JSON)
 
 
 def keep_scored_text(
