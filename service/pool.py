@@ -75,10 +75,10 @@ class WorkerModels:
     def load(self, version: str) -> _Version:
         """Load ``version`` now and hold it (start-up, or a process that holds nothing)."""
         model, manifest = self._registry.load(version)
-        self._install(_Version(model, manifest))
+        loaded = _Version(model, manifest)
+        self._install(loaded)
         logger.info("scoring process %d holds model %s", os.getpid(), version)
-        assert self._current is not None
-        return self._current
+        return loaded
 
     def for_request(self, version: str) -> _Version:
         """``version`` if held; otherwise the held one while ``version`` loads in the background."""
@@ -227,11 +227,16 @@ class ScoringPool:
             # the queue meanwhile (started off the event loop, which must go on answering).
             executor = self._executor = self._new_executor(version)
             threading.Thread(
-                target=self._wait_for_processes, args=(executor,), name="start-scoring",
-                daemon=True,
+                target=self._restart, args=(executor,), name="start-scoring", daemon=True
             ).start()
             if self._on_replaced is not None:
                 self._on_replaced()
+
+    def _restart(self, executor: ProcessPoolExecutor) -> None:
+        try:
+            self._wait_for_processes(executor)
+        except Exception:  # the next request that finds the executor broken tries again
+            logger.exception("the new scoring processes did not start")
 
     def _wait_for_processes(self, executor: ProcessPoolExecutor) -> None:
         waits = [executor.submit(wait_for_the_others, START_TIMEOUT_SECONDS)
