@@ -18,7 +18,8 @@ Faults. A scoring process that dies (killed, out of memory) breaks the executor:
 it was serving, and the others in flight, are answered 503 ``scoring_unavailable`` and a new
 executor takes the next ones. Scoring processes ignore SIGINT and SIGTERM: a Ctrl-C in a
 terminal or a service manager's SIGTERM to the whole group must not end them before the HTTP
-process has let the requests in flight finish; the HTTP process ends them when it stops.
+process has let the requests in flight finish; the HTTP process ends them when it stops, and
+if it is killed, they see their end of a pipe only it holds open close, and exit.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
@@ -122,12 +124,20 @@ _started: Barrier | None = None
 
 
 def start_worker(
-    home: Path, version: str | None, log_format: LogFormat, log_level: str, started: Barrier
+    home: Path,
+    version: str | None,
+    log_format: LogFormat,
+    log_level: str,
+    started: Barrier,
+    lifeline: Connection,
 ) -> None:
     """Initializer of each scoring process: logging as the server's, then the model."""
     global _models, _started
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.Thread(
+        target=_exit_with_the_server, args=(lifeline,), name="lifeline", daemon=True
+    ).start()
     logging.config.dictConfig(logging_config(log_format, log_level))
     _models, _started = WorkerModels(Registry(home)), started
     if version is not None:
@@ -136,6 +146,14 @@ def start_worker(
         except RegistryError as error:  # left to the first request, which reports it
             logger.error("scoring process %d cannot load model %s: %s", os.getpid(), version,
                          error)
+
+
+def _exit_with_the_server(lifeline: Connection) -> None:
+    # The HTTP process holds the only write end and never writes: end-of-file means it is gone,
+    # however it ended (SIGKILL included). Without this a scoring process, which ignores SIGTERM
+    # and waits on a queue it holds both ends of, would outlive it forever.
+    wait([lifeline])
+    os._exit(1)
 
 
 def wait_for_the_others(timeout: float) -> int:
@@ -176,6 +194,7 @@ class ScoringPool:
         # imported (it still loads the model itself).
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(["service.pool"])
+        self._lifeline, self._lifeline_writer = self._context.Pipe(duplex=False)
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
         self._started: Barrier | None = None
@@ -216,6 +235,8 @@ class ScoringPool:
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True)
+        self._lifeline_writer.close()
+        self._lifeline.close()
 
     def _replace(self, broken: ProcessPoolExecutor, version: str) -> None:
         with self._lock:
@@ -253,5 +274,5 @@ class ScoringPool:
             self.processes,
             mp_context=self._context,
             initializer=start_worker,
-            initargs=(self.home, version, *self._log, self._started),
+            initargs=(self.home, version, *self._log, self._started, self._lifeline),
         )

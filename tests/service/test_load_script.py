@@ -1,4 +1,5 @@
-"""bench/load.py end to end: a real two-worker server, real models, tiny durations."""
+"""bench/load.py end to end: a real server with two scoring processes, real models, tiny
+durations."""
 
 from __future__ import annotations
 
@@ -112,11 +113,11 @@ def test_load_script_measures_levels_and_a_soak_with_an_activation(
     assert 3 <= activation["at_s"] <= 3.5
     assert activation["failed_in_window"] == 0
     assert is_number(activation["first_new_version_response_s"])
-    # The worker that took the call switched at once; the other one checks models/ACTIVE within
-    # a second, then loads the version, which a 3 s second half may not see the end of.
+    # The HTTP process switched with the call; each scoring process loads the version when its
+    # first request for it comes, which a 3 s second half may not see the end of.
     switched = activation["all_workers_switched_s"]
     if switched is not None:
-        # Once every worker serves the new version, a request that starts gets it; one still in
+        # Once every process serves the new version, a request that starts gets it; one still in
         # flight at that moment keeps the model it started with, and ends within a latency.
         last_old = activation["last_old_version_response_s"]
         assert last_old is None or last_old <= switched + activation["max_ms_in_window"] / 1000

@@ -508,9 +508,7 @@ def test_two_workers_score_in_two_processes_and_one_scrape_counts_all(
     server = Server(home, tmp_path / "serve.log", "--workers", "2")
     servers.append(server)
     server.wait_until_listening()
-    started = next(entry for entry in server.entries()
-                   if entry["message"].startswith("2 scoring processes started"))
-    pids = [int(pid) for pid in started["message"].split("[")[1].rstrip("]").split(", ")]
+    pids = scoring_pids(server)
     assert len(set(pids)) == 2 and server.process.pid not in pids
     holding = {entry["process"] for entry in server.entries()
                if entry["message"] == f"scoring process {entry['process']} holds model {version}"}
@@ -532,6 +530,30 @@ def test_two_workers_score_in_two_processes_and_one_scrape_counts_all(
     deadline = time.monotonic() + 30
     while any(psutil.pid_exists(pid) for pid in pids):
         assert time.monotonic() < deadline, "scoring processes outlived the server"
+        time.sleep(0.1)
+
+
+def scoring_pids(server: Server) -> list[int]:
+    """The scoring processes' ids, from the line the server logs once they have started."""
+    started = next(entry for entry in server.entries()
+                   if entry["message"].startswith("2 scoring processes started"))
+    return [int(pid) for pid in started["message"].split("[")[1].rstrip("]").split(", ")]
+
+
+@pytest.mark.slow
+def test_scoring_processes_end_when_the_server_is_killed(
+    tmp_path: Path, servers: list[Server]
+) -> None:
+    save_active(tmp_path / "home", FakeModel())
+    server = Server(tmp_path / "home", tmp_path / "serve.log", "--workers", "2")
+    servers.append(server)
+    server.wait_until_listening()
+    pids = scoring_pids(server)
+    server.process.kill()  # no shutdown at all: they ignore SIGTERM and must notice by themselves
+    server.process.wait()
+    deadline = time.monotonic() + 30
+    while any(psutil.pid_exists(pid) for pid in pids):
+        assert time.monotonic() < deadline, "scoring processes outlived a killed server"
         time.sleep(0.1)
 
 
