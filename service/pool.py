@@ -35,15 +35,14 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 from service.errors import ErrorCode, ServiceError
 from service.logs import LogFormat, logging_config
-from service.registry import Manifest, Registry, RegistryError, ScoringModel
-from service.scoring import Scored, freeze_loaded_objects, score_serialized
+from service.registry import Registry, RegistryError
+from service.scoring import LoadedModel, Scored, freeze_loaded_objects, score_serialized
 
 logger = logging.getLogger(__name__)
 
@@ -58,31 +57,25 @@ class ModelUnavailable(Exception):
 # The scoring process's side. Module state, one per process: set by ``start_worker``.
 
 
-@dataclass(frozen=True, slots=True)
-class _Version:
-    model: ScoringModel
-    manifest: Manifest
-
-
 class WorkerModels:
     """The model a scoring process holds, and the one it is loading, if any."""
 
     def __init__(self, registry: Registry) -> None:
         self._registry = registry
-        self._current: _Version | None = None
+        self._current: LoadedModel | None = None
         self._lock = threading.Lock()
         self._loading: str | None = None
         self._refused: set[str] = set()
 
-    def load(self, version: str) -> _Version:
+    def load(self, version: str) -> LoadedModel:
         """Load ``version`` now and hold it (start-up, or a process that holds nothing)."""
         model, manifest = self._registry.load(version)
-        loaded = _Version(model, manifest)
+        loaded = LoadedModel(model, manifest)
         self._install(loaded)
         logger.info("scoring process %d holds model %s", os.getpid(), version)
         return loaded
 
-    def for_request(self, version: str) -> _Version:
+    def for_request(self, version: str) -> LoadedModel:
         """``version`` if held; otherwise the held one while ``version`` loads in the background."""
         current = self._current
         if current is not None and current.manifest.version == version:
@@ -113,7 +106,7 @@ class WorkerModels:
             with self._lock:
                 self._loading = None
 
-    def _install(self, loaded: _Version) -> None:
+    def _install(self, loaded: LoadedModel) -> None:
         gc.unfreeze()  # so that the version replaced can be collected
         self._current = loaded
         freeze_loaded_objects()

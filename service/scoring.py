@@ -49,6 +49,14 @@ def score_payload(
 
 
 @dataclass(frozen=True, slots=True)
+class LoadedModel:
+    """A loaded model with its manifest: what one request scores with."""
+
+    model: ScoringModel
+    manifest: Manifest
+
+
+@dataclass(frozen=True, slots=True)
 class Scored:
     """A scored text as the API sends it, with what the service records about it."""
 

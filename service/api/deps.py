@@ -13,6 +13,7 @@ from service.errors import ErrorCode, ServiceError
 from service.labels import LabelStore
 from service.registry import Manifest, ScoringModel
 from service.schemas import ScoreRequest
+from service.scoring import LoadedModel
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,12 +23,6 @@ class ModelState:
     model: ScoringModel | None = None
     manifest: Manifest | None = None
     problem: str | None = "the model has not been loaded yet"
-
-
-@dataclass(frozen=True, slots=True)
-class LoadedModel:
-    model: ScoringModel
-    manifest: Manifest
 
 
 # The dependencies that only read the app's state are coroutines: FastAPI runs a plain function

@@ -19,14 +19,14 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from service.api.body import check_text_length, decode_body, read_capped_body
-from service.api.deps import LoadedModel, ModelState, ModelStateDep, SettingsDep, loaded_model
+from service.api.deps import ModelState, ModelStateDep, SettingsDep, loaded_model
 from service.api.routes.score import keep_scored_text
 from service.errors import ErrorCode, ServiceError
 from service.logs import current_request_id
 from service.render import render_article
 from service.render.page import ArticleFormat, PageError, ReviewForm, render_review_page
 from service.schemas import ScoreResponse
-from service.scoring import score_payload
+from service.scoring import LoadedModel, score_payload
 from training.errors import NothingToScore
 
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
