@@ -499,6 +499,20 @@ def test_sigterm_lets_the_request_in_flight_finish_then_exits_0(
     assert messages[-1].startswith("Finished server process")
 
 
+def wait_until_ended(pids: list[int], message: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while any(psutil.pid_exists(pid) for pid in pids):
+        assert time.monotonic() < deadline, message
+        time.sleep(0.1)
+
+
+def scoring_pids(server: Server) -> list[int]:
+    """The scoring processes' ids, from the line the server logs once they have started."""
+    started = next(entry for entry in server.entries()
+                   if entry["message"].startswith("2 scoring processes started"))
+    return [int(pid) for pid in started["message"].split("[")[1].rstrip("]").split(", ")]
+
+
 @pytest.mark.slow
 def test_two_workers_score_in_two_processes_and_one_scrape_counts_all(
     tmp_path: Path, servers: list[Server]
@@ -527,17 +541,7 @@ def test_two_workers_score_in_two_processes_and_one_scrape_counts_all(
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(timeout=60) == 0
     assert connection_refused(server.port)
-    deadline = time.monotonic() + 30
-    while any(psutil.pid_exists(pid) for pid in pids):
-        assert time.monotonic() < deadline, "scoring processes outlived the server"
-        time.sleep(0.1)
-
-
-def scoring_pids(server: Server) -> list[int]:
-    """The scoring processes' ids, from the line the server logs once they have started."""
-    started = next(entry for entry in server.entries()
-                   if entry["message"].startswith("2 scoring processes started"))
-    return [int(pid) for pid in started["message"].split("[")[1].rstrip("]").split(", ")]
+    wait_until_ended(pids, "scoring processes outlived the server")
 
 
 @pytest.mark.slow
@@ -551,10 +555,7 @@ def test_scoring_processes_end_when_the_server_is_killed(
     pids = scoring_pids(server)
     server.process.kill()  # no shutdown at all: they ignore SIGTERM and must notice by themselves
     server.process.wait()
-    deadline = time.monotonic() + 30
-    while any(psutil.pid_exists(pid) for pid in pids):
-        assert time.monotonic() < deadline, "scoring processes outlived a killed server"
-        time.sleep(0.1)
+    wait_until_ended(pids, "scoring processes outlived a killed server")
 
 
 def test_every_answer_says_nosniff(fake_client: TestClient) -> None:
