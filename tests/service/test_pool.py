@@ -169,10 +169,17 @@ def test_the_processes_stop_with_the_app(pooled: TestClient) -> None:
     pids = scoring_pool(pooled).pids
     pooled.__exit__(None, None, None)
     deadline = time.monotonic() + 30
-    while any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-              for pid in pids):
+    while any(running(pid) for pid in pids):
         assert time.monotonic() < deadline, "scoring processes still running"
         time.sleep(0.1)
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie; a process that ends while it is looked at has ended."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def test_without_a_model_nothing_is_scored_until_one_is_activated(tmp_path: Path) -> None:
