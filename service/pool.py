@@ -94,14 +94,21 @@ class WorkerModels:
                 ).start()
         return current
 
-    def _load_in_background(self, version: str) -> None:
+    def load_or_log(self, version: str) -> bool:
+        """``load``, with a refusal logged rather than raised; whether it loaded."""
         try:
             self.load(version)
         except RegistryError as error:
-            # The HTTP process loaded it, so this is rare (e.g. deleted since); logged once.
             logger.error("scoring process %d cannot load model %s: %s", os.getpid(), version,
                          error)
-            self._refused.add(version)
+            return False
+        return True
+
+    def _load_in_background(self, version: str) -> None:
+        try:
+            # The HTTP process loaded it, so a refusal is rare (e.g. deleted since): once only.
+            if not self.load_or_log(version):
+                self._refused.add(version)
         finally:
             with self._lock:
                 self._loading = None
@@ -134,11 +141,7 @@ def start_worker(
     logging.config.dictConfig(logging_config(log_format, log_level))
     _models, _started = WorkerModels(Registry(home)), started
     if version is not None:
-        try:
-            _models.load(version)
-        except RegistryError as error:  # left to the first request, which reports it
-            logger.error("scoring process %d cannot load model %s: %s", os.getpid(), version,
-                         error)
+        _models.load_or_log(version)  # if refused, the first request tries again and reports it
 
 
 def _exit_with_the_server(lifeline: Connection) -> None:
